@@ -1,0 +1,151 @@
+// The one place that reads the environment. Every variable here is documented
+// in README.md ("Configuration"); add new ones here and there together.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type DenoiseEngineName = 'dfn3' | 'rnnoise' | 'none';
+
+export interface Config {
+  /** HTTP(S) port; 0 picks a free one (tests). */
+  port: number;
+  host: string;
+  /** Origins allowed on state-changing requests besides the request's own Host. */
+  allowedOrigins: string[];
+  dataDir: string;
+  recordingsDir: string;
+  /** `sqlite:<file>` (default) or, later, `postgres://…`. */
+  databaseUrl: string;
+  /** When set, the bus is Redis pub/sub; otherwise in-memory. */
+  redisUrl: string | undefined;
+  /** Signs nothing secret-bearing by itself; sessions are server-side rows. Kept for cookie signing. */
+  sessionSecret: string;
+  sessionTtlHours: number;
+  /** Serve HTTPS directly when both are set (browsers need a secure context for the microphone). */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Trust X-Forwarded-* from a TLS reverse proxy. */
+  trustProxy: boolean;
+  logLevel: string;
+
+  denoiseEngine: DenoiseEngineName;
+  dfnModelDir: string;
+  /** Attenuation limit in dB for DeepFilterNet (0 or absent = unlimited). */
+  dfnAttenLimDb: number | undefined;
+
+  mediaWorkers: number;
+  maxListeners: number;
+  noMediaTimeoutMs: number;
+  /** Address announced in ICE candidates (public IP behind NAT). */
+  iceAnnouncedAddress: string | undefined;
+  icePortMin: number | undefined;
+  icePortMax: number | undefined;
+  /** STUN/TURN servers, e.g. `stun:stun.example.org:3478,turn:user:pass@turn.example.org:3478`. */
+  iceServers: string[];
+  /** Also keep the raw (un-denoised) input as a second WAV for A/B listening. */
+  recordRaw: boolean;
+  /** Serve the built web app from web/dist (production); tests and `npm start` use it. */
+  webDistDir: string;
+}
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const optInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  ALLOWED_ORIGINS: z.string().default(''),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().optional(),
+  REDIS_URL: z.string().optional(),
+  SESSION_SECRET: z.string().min(16).optional(),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TRUST_PROXY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DENOISE_ENGINE: z.enum(['dfn3', 'rnnoise', 'none']).default('dfn3'),
+  DFN_MODEL_DIR: z.string().optional(),
+  DFN_ATTEN_LIM_DB: z.coerce.number().min(0).max(100).optional(),
+  MEDIA_WORKERS: optInt(1, 64),
+  MAX_LISTENERS: z.coerce.number().int().min(1).max(10000).default(100),
+  NO_MEDIA_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
+  ICE_ANNOUNCED_ADDRESS: z.string().optional(),
+  ICE_PORT_MIN: optInt(1024, 65535),
+  ICE_PORT_MAX: optInt(1024, 65535),
+  ICE_SERVERS: z.string().default(''),
+  RECORD_RAW: bool.default(false),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the configuration from `env` (process.env by default); throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if ((e.ICE_PORT_MIN === undefined) !== (e.ICE_PORT_MAX === undefined)) {
+    throw new ConfigError('ICE_PORT_MIN and ICE_PORT_MAX must be set together');
+  }
+  if (e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined && e.ICE_PORT_MIN > e.ICE_PORT_MAX) {
+    throw new ConfigError('ICE_PORT_MIN must not exceed ICE_PORT_MAX');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    allowedOrigins: splitList(e.ALLOWED_ORIGINS),
+    dataDir,
+    recordingsDir: path.join(dataDir, 'recordings'),
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hushcast.db')}`,
+    redisUrl: e.REDIS_URL,
+    sessionSecret: e.SESSION_SECRET ?? '',
+    sessionTtlHours: e.SESSION_TTL_HOURS,
+    tlsCertFile: e.TLS_CERT_FILE,
+    tlsKeyFile: e.TLS_KEY_FILE,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    denoiseEngine: e.DENOISE_ENGINE,
+    dfnModelDir: path.resolve(e.DFN_MODEL_DIR ?? defaultModelDir(dataDir)),
+    dfnAttenLimDb: e.DFN_ATTEN_LIM_DB,
+    mediaWorkers: e.MEDIA_WORKERS ?? Math.max(1, os.availableParallelism()),
+    maxListeners: e.MAX_LISTENERS,
+    noMediaTimeoutMs: e.NO_MEDIA_TIMEOUT_MS,
+    iceAnnouncedAddress: e.ICE_ANNOUNCED_ADDRESS,
+    icePortMin: e.ICE_PORT_MIN,
+    icePortMax: e.ICE_PORT_MAX,
+    iceServers: splitList(e.ICE_SERVERS),
+    recordRaw: e.RECORD_RAW,
+    webDistDir: path.join(PROJECT_ROOT, 'web', 'dist'),
+  };
+  return { ...config, ...overrides };
+}
+
+/** `npm run models:fetch` puts the model under DATA_DIR; a development checkout next to ../shared uses that copy. */
+function defaultModelDir(dataDir: string): string {
+  const fetched = path.join(dataDir, 'models', 'DeepFilterNet3');
+  const shared = path.resolve(PROJECT_ROOT, '..', 'shared', 'models', 'DeepFilterNet3');
+  return !existsSync(fetched) && existsSync(shared) ? shared : fetched;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<main>hushcast</main>, document.getElementById('app')!);
