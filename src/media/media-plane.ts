@@ -56,6 +56,8 @@ export interface MediaPlane {
   /** Ends the session, finalizes its recording, resolves with the summary. Idempotent per id. */
   stopSession(sessionId: string, reason: SessionEndReason): Promise<SessionSummary | null>;
   listenerCount(sessionId: string): number;
+  /** Engine the workers actually run for `DENOISE_ENGINE`, and why it fell back if it did (shown in UI and /api/health). */
+  engineStatus(): { engine: DenoiseEngineName; fallbackReason: string | null };
   hasSession(sessionId: string): boolean;
   on<E extends keyof MediaPlaneEvents>(event: E, listener: MediaPlaneEvents[E]): void;
   off<E extends keyof MediaPlaneEvents>(event: E, listener: MediaPlaneEvents[E]): void;
