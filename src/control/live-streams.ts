@@ -1,0 +1,448 @@
+// The registry and lifecycle of live streams on this node: one LiveStream per
+// broadcaster, tying together its ActiveStream row, its recording row and its
+// media-plane session. Every way a stream can end (stop button, sendBeacon,
+// last WebSocket closing, media-plane failure, shutdown) goes through end(),
+// which runs exactly once per session: media session stopped, recording row
+// finalized, ActiveStream row removed, friends and self told is_streaming:false.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Config, DenoiseEngineName } from '../config.js';
+import type { DenoiseParams } from '../denoise/denoiser.js';
+import {
+  type SessionEndReason,
+  type SessionSummary,
+  MediaError,
+  type MediaPlane,
+} from '../media/media-plane.js';
+import {
+  activeStreamsOfUsers,
+  allActiveStreams,
+  claimActiveStream,
+  releaseActiveStream,
+  setActiveStreamEngine,
+  setActiveStreamRecording,
+} from '../store/active-streams.js';
+import { type Db, nowIso } from '../store/db.js';
+import { StreamError } from './stream-error.js';
+
+export interface StreamUser {
+  id: number;
+  username: string;
+}
+
+/** Publishes WebSocket messages (api.md "Notifier"). */
+export interface StreamNotifier {
+  toUser(userId: number, msg: Record<string, unknown>): unknown;
+  toFriendsOf(userId: number, msg: Record<string, unknown>): unknown;
+}
+
+/** The recording rows of a stream (owned by the recordings feature; adapted in streams.ts). */
+export interface StreamRecordingRows {
+  /** Creates the 'recording' row when the stream starts; returns its id. */
+  create(input: {
+    ownerId: number;
+    fileName: string;
+    rawFileName: string | null;
+    startedAt: string;
+    engine: DenoiseEngineName;
+  }): Promise<number>;
+  /** Finalizes the row from the media plane's summary (null summary: nothing was written); returns the API shape. */
+  finalize(input: {
+    recordingId: number;
+    ownerId: number;
+    endedAt: string;
+    summary: SessionSummary | null;
+  }): Promise<Record<string, unknown> | null>;
+  /** Removes a row whose stream never started. */
+  discard(recordingId: number): Promise<void>;
+}
+
+export interface StreamLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface LiveStreamsDeps {
+  config: Config;
+  db: Db;
+  media: MediaPlane;
+  notifier: StreamNotifier;
+  recordings: StreamRecordingRows;
+  friendIdsOf(userId: number): Promise<number[]>;
+  areFriends(a: number, b: number): Promise<boolean>;
+  log: StreamLog;
+}
+
+interface LiveStream {
+  sessionId: string;
+  owner: StreamUser;
+  startedAt: string;
+  engine: DenoiseEngineName;
+  recordingId: number | null;
+  denoise: DenoiseParams;
+  /** Settles when the media session has started (or failed to). */
+  ready: Promise<void>;
+  ending: Promise<EndResult> | null;
+}
+
+interface ListenerEntry {
+  listenerId: string;
+  sessionId: string;
+  userId: number;
+}
+
+export interface EndResult {
+  sessionId: string;
+  reason: SessionEndReason;
+  recording: Record<string, unknown> | null;
+}
+
+export interface StartResult {
+  session_id: string;
+  started_at: string;
+  engine: DenoiseEngineName;
+}
+
+export interface OwnStatus {
+  is_streaming: boolean;
+  started_at: string | null;
+  listeners: number;
+  engine: DenoiseEngineName | null;
+  session_id: string | null;
+  atten_lim_db: number | null;
+}
+
+/** `<username>_<UTC timestamp>.wav`; the timestamp keeps milliseconds so quick restarts never collide. */
+export function recordingFileName(username: string, startedAt: Date): string {
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('.', '_');
+  return `${username}_${stamp}.wav`;
+}
+
+export class LiveStreams {
+  private readonly bySession = new Map<string, LiveStream>();
+  private readonly byUser = new Map<number, LiveStream>();
+  private readonly listeners = new Map<string, ListenerEntry>();
+  private closing = false;
+
+  private readonly onSessionEnded = (summary: SessionSummary, reason: SessionEndReason): void => {
+    this.track(this.end(summary.sessionId, reason, summary), { sessionId: summary.sessionId, reason }, 'ending a stream the media plane ended failed');
+  };
+  private readonly onListenerCount = (sessionId: string, listeners: number): void => {
+    const live = this.bySession.get(sessionId);
+    if (!live) return;
+    this.track(
+      this.deps.notifier.toUser(live.owner.id, { type: 'listener_count', username: live.owner.username, listeners }),
+      { sessionId },
+      'publishing listener_count failed',
+    );
+  };
+  private readonly onRecordingFailed = (sessionId: string, message: string): void => {
+    const live = this.bySession.get(sessionId);
+    this.deps.log.warn({ sessionId, user: live?.owner.username, err: message }, 'recording stopped; the live stream goes on');
+    if (!live) return;
+    this.track(
+      this.deps.notifier.toUser(live.owner.id, {
+        type: 'recording_stopped',
+        message: `Recording stopped (${message}). Your listeners still hear you; what was recorded so far is kept.`,
+      }),
+      { sessionId },
+      'publishing recording_stopped failed',
+    );
+  };
+
+  constructor(private readonly deps: LiveStreamsDeps) {
+    deps.media.on('sessionEnded', this.onSessionEnded);
+    deps.media.on('listenerCountChanged', this.onListenerCount);
+    deps.media.on('recordingFailed', this.onRecordingFailed);
+  }
+
+  /**
+   * Removes ActiveStream rows left by a previous process (a crash: no media
+   * session can exist for them) and tells the owners' friends they are offline.
+   * Recording files and rows of those streams are repaired by the recovery module.
+   */
+  async clearStale(): Promise<number> {
+    let cleared = 0;
+    for (const row of await allActiveStreams(this.deps.db)) {
+      if (this.bySession.has(row.session_id)) continue;
+      if (!(await releaseActiveStream(this.deps.db, row.session_id))) continue;
+      cleared++;
+      this.deps.log.warn({ sessionId: row.session_id, userId: row.user_id }, 'removed a stale live stream left by a previous run');
+      await this.publishStatus(row.user_id, null, { is_streaming: false });
+    }
+    return cleared;
+  }
+
+  async start(owner: StreamUser): Promise<StartResult> {
+    if (this.closing) throw new StreamError('MEDIA_UNAVAILABLE', 'The server is shutting down; try again in a moment.');
+    const { db, media, config } = this.deps;
+    const sessionId = randomUUID();
+    const started = new Date();
+    const startedAt = started.toISOString();
+    const requested = media.engineStatus().engine;
+    const row = await claimActiveStream(db, { userId: owner.id, sessionId, startedAt, engine: requested });
+    if (!row) throw new StreamError('ALREADY_STREAMING', 'You are already live. Stop your current stream before starting a new one.');
+
+    let markReady!: () => void;
+    const live: LiveStream = {
+      sessionId,
+      owner,
+      startedAt,
+      engine: requested,
+      recordingId: null,
+      denoise: { attenLimDb: config.dfnAttenLimDb ?? null },
+      ready: new Promise<void>((resolve) => (markReady = resolve)),
+      ending: null,
+    };
+    this.bySession.set(sessionId, live);
+    this.byUser.set(owner.id, live);
+    try {
+      const fileName = recordingFileName(owner.username, started);
+      const rawFileName = config.recordRaw ? fileName.replace(/\.wav$/, '.raw.wav') : null;
+      live.recordingId = await this.deps.recordings.create({ ownerId: owner.id, fileName, rawFileName, startedAt, engine: requested });
+      await setActiveStreamRecording(db, sessionId, live.recordingId);
+      const { engine } = await media.startSession({
+        sessionId,
+        ownerId: owner.id,
+        ownerName: owner.username,
+        engine: requested,
+        denoise: live.denoise,
+        recording: {
+          filePath: path.join(config.recordingsDir, fileName),
+          rawFilePath: rawFileName === null ? null : path.join(config.recordingsDir, rawFileName),
+        },
+        maxListeners: config.maxListeners,
+      });
+      if (engine !== requested) {
+        live.engine = engine;
+        await setActiveStreamEngine(db, sessionId, engine);
+      }
+    } catch (err) {
+      markReady();
+      await this.abortStart(live, err);
+      if (err instanceof StreamError) throw err;
+      throw new StreamError('MEDIA_UNAVAILABLE', 'The media server could not start your stream; please try again.');
+    }
+    markReady();
+    this.deps.log.info({ sessionId, user: owner.username, engine: live.engine }, 'stream started');
+    await this.publishStatus(owner.id, owner.username, { is_streaming: true, started_at: startedAt });
+    return { session_id: sessionId, started_at: startedAt, engine: live.engine };
+  }
+
+  private async abortStart(live: LiveStream, cause: unknown): Promise<void> {
+    this.deps.log.error({ sessionId: live.sessionId, user: live.owner.username, err: cause }, 'starting a stream failed');
+    this.bySession.delete(live.sessionId);
+    this.byUser.delete(live.owner.id);
+    if (this.deps.media.hasSession(live.sessionId)) {
+      await this.deps.media.stopSession(live.sessionId, 'stopped').catch((err: unknown) =>
+        this.deps.log.error({ sessionId: live.sessionId, err }, 'stopping a half-started session failed'),
+      );
+    }
+    await releaseActiveStream(this.deps.db, live.sessionId);
+    if (live.recordingId !== null) await this.deps.recordings.discard(live.recordingId);
+  }
+
+  /** Broadcaster offer → answer, only for the caller's own live session. */
+  async answerBroadcaster(owner: StreamUser, sessionId: string, sdp: string): Promise<string> {
+    const live = this.bySession.get(sessionId);
+    if (!live || live.owner.id !== owner.id || live.ending) {
+      throw new StreamError('NO_SUCH_STREAM', 'That stream is not yours or is no longer live.');
+    }
+    await live.ready;
+    if (!this.bySession.has(sessionId)) throw new StreamError('NO_SUCH_STREAM', 'That stream is no longer live.');
+    try {
+      return await this.deps.media.answerBroadcaster(sessionId, sdp);
+    } catch (err) {
+      throw mapMediaError(err);
+    }
+  }
+
+  async addListener(listener: StreamUser, broadcaster: StreamUser | null, sdp: string): Promise<{ sdp: string; listener_id: string }> {
+    if (!broadcaster || broadcaster.id === listener.id || !(await this.deps.areFriends(listener.id, broadcaster.id))) {
+      throw new StreamError('NOT_FRIENDS', 'Only friends of a broadcaster can listen to their stream.');
+    }
+    const live = this.byUser.get(broadcaster.id);
+    if (!live || live.ending) throw new StreamError('NOT_STREAMING', `${broadcaster.username} is not live right now.`, 404);
+    await live.ready;
+    if (!this.bySession.has(live.sessionId)) throw new StreamError('NOT_STREAMING', `${broadcaster.username} is not live right now.`, 404);
+    const listenerId = randomUUID();
+    let answer: string;
+    try {
+      answer = await this.deps.media.addListener(live.sessionId, listenerId, sdp);
+    } catch (err) {
+      throw mapMediaError(err);
+    }
+    this.listeners.set(listenerId, { listenerId, sessionId: live.sessionId, userId: listener.id });
+    return { sdp: answer, listener_id: listenerId };
+  }
+
+  async removeListener(listener: StreamUser, listenerId: string): Promise<void> {
+    const entry = this.listeners.get(listenerId);
+    if (!entry || entry.userId !== listener.id) throw new StreamError('NO_SUCH_LISTENER', 'You are not listening with that id.');
+    await this.dropListener(entry);
+  }
+
+  private async dropListener(entry: ListenerEntry): Promise<void> {
+    this.listeners.delete(entry.listenerId);
+    if (!this.deps.media.hasSession(entry.sessionId)) return;
+    try {
+      await this.deps.media.removeListener(entry.sessionId, entry.listenerId);
+    } catch (err) {
+      if (err instanceof MediaError && err.code === 'no-such-session') return;
+      throw err;
+    }
+  }
+
+  async setDenoise(owner: StreamUser, params: DenoiseParams): Promise<void> {
+    const live = this.liveOf(owner.id);
+    await live.ready;
+    try {
+      await this.deps.media.setDenoiseParams(live.sessionId, params);
+    } catch (err) {
+      throw mapMediaError(err);
+    }
+    live.denoise = params;
+  }
+
+  /** Stop button / sendBeacon. */
+  async stop(owner: StreamUser): Promise<EndResult> {
+    const live = this.liveOf(owner.id);
+    const result = await this.end(live.sessionId, 'stopped');
+    if (!result) throw new StreamError('NOT_STREAMING', 'You are not live.');
+    return result;
+  }
+
+  /** The user's last presence WebSocket closed: end their stream and drop their listener connections. */
+  async userOffline(userId: number): Promise<void> {
+    const live = this.byUser.get(userId);
+    const ends: Promise<unknown>[] = [];
+    if (live) ends.push(this.end(live.sessionId, 'stopped'));
+    for (const entry of [...this.listeners.values()]) if (entry.userId === userId) ends.push(this.dropListener(entry));
+    const failed = (await Promise.allSettled(ends)).filter((r) => r.status === 'rejected');
+    if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
+  }
+
+  /** Ends the session exactly once; later callers get the same result; null for an unknown session. */
+  end(sessionId: string, reason: SessionEndReason, summary?: SessionSummary): Promise<EndResult | null> {
+    const live = this.bySession.get(sessionId);
+    if (!live) return Promise.resolve(null);
+    live.ending ??= this.finish(live, reason, summary ?? null);
+    return live.ending;
+  }
+
+  private async finish(live: LiveStream, reason: SessionEndReason, given: SessionSummary | null): Promise<EndResult> {
+    const { db, media, log } = this.deps;
+    await live.ready;
+    let summary = given;
+    if (!summary) {
+      try {
+        summary = await media.stopSession(live.sessionId, reason);
+      } catch (err) {
+        log.error({ sessionId: live.sessionId, user: live.owner.username, err }, 'media plane failed to stop a session');
+      }
+    }
+    for (const entry of [...this.listeners.values()]) if (entry.sessionId === live.sessionId) this.listeners.delete(entry.listenerId);
+    let recording: Record<string, unknown> | null = null;
+    try {
+      if (live.recordingId !== null) {
+        recording = await this.deps.recordings.finalize({ recordingId: live.recordingId, ownerId: live.owner.id, endedAt: nowIso(), summary });
+      }
+    } catch (err) {
+      log.error({ sessionId: live.sessionId, user: live.owner.username, err }, 'finalizing the recording row failed');
+    }
+    try {
+      await releaseActiveStream(db, live.sessionId);
+    } finally {
+      this.bySession.delete(live.sessionId);
+      if (this.byUser.get(live.owner.id) === live) this.byUser.delete(live.owner.id);
+    }
+    log.info({ sessionId: live.sessionId, user: live.owner.username, reason }, 'stream ended');
+    await this.publishStatus(live.owner.id, live.owner.username, { is_streaming: false });
+    return { sessionId: live.sessionId, reason, recording };
+  }
+
+  /** Server shutdown: every session ends gracefully (recordings finalized, friends told). */
+  async closeAll(): Promise<void> {
+    this.closing = true;
+    const ends = [...this.bySession.keys()].map((id) => this.end(id, 'shutdown'));
+    const results = await Promise.allSettled(ends);
+    for (const r of results) if (r.status === 'rejected') this.deps.log.error({ err: r.reason }, 'ending a stream at shutdown failed');
+    this.deps.media.off('sessionEnded', this.onSessionEnded);
+    this.deps.media.off('listenerCountChanged', this.onListenerCount);
+    this.deps.media.off('recordingFailed', this.onRecordingFailed);
+  }
+
+  ownStatus(userId: number): OwnStatus {
+    const live = this.byUser.get(userId);
+    if (!live || live.ending) {
+      return { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null };
+    }
+    return {
+      is_streaming: true,
+      started_at: live.startedAt,
+      listeners: this.listenerCount(live),
+      engine: live.engine,
+      session_id: live.sessionId,
+      atten_lim_db: live.denoise.attenLimDb,
+    };
+  }
+
+  /** Live state of some users (friends), read from the ActiveStream rows so it is right across nodes. */
+  async liveStates(userIds: readonly number[]): Promise<Map<number, { started_at: string; listeners: number }>> {
+    const out = new Map<number, { started_at: string; listeners: number }>();
+    for (const row of await activeStreamsOfUsers(this.deps.db, userIds)) {
+      const live = this.bySession.get(row.session_id);
+      if (live?.ending) continue;
+      out.set(row.user_id, { started_at: row.started_at, listeners: live ? this.listenerCount(live) : 0 });
+    }
+    return out;
+  }
+
+  /** Session ids currently registered on this node (tests and shutdown checks). */
+  sessionIds(): string[] {
+    return [...this.bySession.keys()];
+  }
+
+  private listenerCount(live: LiveStream): number {
+    return this.deps.media.hasSession(live.sessionId) ? this.deps.media.listenerCount(live.sessionId) : 0;
+  }
+
+  private liveOf(userId: number): LiveStream {
+    const live = this.byUser.get(userId);
+    if (!live || live.ending) throw new StreamError('NOT_STREAMING', 'You are not live.');
+    return live;
+  }
+
+  private async publishStatus(userId: number, username: string | null, state: { is_streaming: boolean; started_at?: string }): Promise<void> {
+    const name = username ?? (await this.usernameOf(userId));
+    if (name === null) return;
+    const msg = { type: 'streaming_status', username: name, ...state };
+    await Promise.all([this.deps.notifier.toFriendsOf(userId, msg), this.deps.notifier.toUser(userId, msg)]);
+  }
+
+  private async usernameOf(userId: number): Promise<string | null> {
+    const row = await this.deps.db.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirst();
+    return row?.username ?? null;
+  }
+
+  private track(p: unknown, ctx: object, msg: string): void {
+    Promise.resolve(p).catch((err: unknown) => this.deps.log.error({ ...ctx, err }, msg));
+  }
+}
+
+function mapMediaError(err: unknown): unknown {
+  if (!(err instanceof MediaError)) return err;
+  switch (err.code) {
+    case 'bad-sdp':
+      return new StreamError('BAD_SDP', `The SDP offer was rejected: ${err.message}`);
+    case 'listener-limit':
+      return new StreamError('LISTENER_LIMIT', 'This stream has reached its maximum number of listeners.');
+    case 'no-such-session':
+      return new StreamError('NO_SUCH_STREAM', 'That stream is no longer live.');
+    case 'invalid-state':
+      return new StreamError('INVALID_STATE', err.message);
+    case 'worker-unavailable':
+      return new StreamError('MEDIA_UNAVAILABLE', 'The media server is unavailable; please try again.');
+  }
+}
