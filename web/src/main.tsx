@@ -1,3 +1,7 @@
 import { render } from 'preact';
+import { App } from './app.js';
+import { session } from './session.js';
+import './styles.css';
 
-render(<main>hushcast</main>, document.getElementById('app')!);
+render(<App />, document.getElementById('app')!);
+void session.load();
