@@ -15,6 +15,7 @@ import { Feedback } from '../layout/feedback.js';
 import { SectionCard } from '../layout/section-card.js';
 import { usePresence } from '../presence.js';
 import { Link } from '../router.js';
+import { ListenPanel } from '../stream/listen-panel.js';
 import { useAction } from '../use-action.js';
 
 type Lookup = { state: 'loading' } | { state: 'found'; relation: Relation } | { state: 'missing' } | { state: 'error'; message: string };
@@ -136,7 +137,7 @@ export function FriendPage({ username, me }: { username: string; me: string }) {
       {relation === 'friend' && (
         <>
           <SectionCard title="Live" testid="live-section">
-            {/* MOUNT(streaming): <ListenPanel username={username} /> */}
+            <ListenPanel username={username} />
           </SectionCard>
           <SectionCard title="Recordings" testid="friend-recordings-section">
             {/* MOUNT(recordings): <RecordingsPanel owner={username} /> */}

@@ -11,6 +11,7 @@ import { FriendRequests } from '../friends/friend-requests.js';
 import { FriendsList } from '../friends/friends-list.js';
 import { SectionCard } from '../layout/section-card.js';
 import { usePresence } from '../presence.js';
+import { BroadcastPanel } from '../stream/broadcast-panel.js';
 
 export function HomePage({ user }: { user: User }) {
   const p = usePresence();
@@ -28,7 +29,7 @@ export function HomePage({ user }: { user: User }) {
       <div class="home-grid">
         <div class="home-grid__main">
           <SectionCard title="Your stream" testid="stream-section">
-            {/* MOUNT(streaming): <BroadcastPanel user={user} /> */}
+            <BroadcastPanel user={user} />
           </SectionCard>
 
           <SectionCard

@@ -7,6 +7,7 @@ import { Broadcast, type BroadcastSnapshot } from './broadcast.js';
 import { DenoiseStrength } from './denoise-strength.js';
 import { useElapsed } from './elapsed.js';
 import { LevelMeter } from './level-meter.js';
+import type { User } from '../contract.js';
 
 interface Health {
   denoise: { engine: string; fallback_reason: string | null };
@@ -29,7 +30,7 @@ function useBroadcast(b: Broadcast): BroadcastSnapshot {
   return snap;
 }
 
-export function BroadcastPanel() {
+export function BroadcastPanel(_props: { user?: User }) {
   const broadcast = useMemo(() => new Broadcast(), []);
   const snap = useBroadcast(broadcast);
   const { me } = usePresence();
@@ -71,29 +72,32 @@ export function BroadcastPanel() {
 
   return (
     <section class="broadcast-panel" aria-label="Your live stream" data-state={snap.state}>
-      <h2>Go live</h2>
       <p>
         Noise removal: <strong data-testid="engine">{engineLabel(engine)}</strong>
         {health?.denoise.fallback_reason && !active && <small> ({health.denoise.fallback_reason})</small>}
       </p>
       {active || busy ? (
-        <button type="button" onClick={() => void broadcast.stop()} disabled={busy}>
+        <button type="button" class="button button--danger" data-testid="stream-stop" onClick={() => void broadcast.stop()} disabled={busy}>
           {snap.state === 'stopping' ? 'Stopping…' : snap.state === 'opening-mic' ? 'Opening microphone…' : snap.state === 'starting' ? 'Starting…' : 'Stop streaming'}
         </button>
       ) : liveElsewhere ? (
         <p>
-          You are live in another tab. <button type="button" onClick={stopElsewhere}>Stop that stream</button>
+          You are live in another tab.{' '}
+          <button type="button" class="button button--small" data-testid="stream-stop-elsewhere" onClick={stopElsewhere}>
+            Stop that stream
+          </button>
           {otherTabError && <span role="alert"> {otherTabError}</span>}
         </p>
       ) : (
-        <button type="button" onClick={() => void broadcast.start()}>
+        <button type="button" class="button button--live" data-testid="stream-start" onClick={() => void broadcast.start()}>
           Start streaming
         </button>
       )}
       {active && (
         <div class="live-info">
-          <span class="live-badge" aria-live="polite">
-            {snap.state === 'live' ? 'LIVE' : 'Connecting…'}
+          <span class={`badge badge--${snap.state === 'live' ? 'live' : 'online'}`} aria-live="polite" data-testid="stream-state">
+            <span class="badge__dot" aria-hidden="true" />
+            {snap.state === 'live' ? 'Live' : 'Connecting…'}
           </span>{' '}
           <time data-testid="stream-timer">{elapsed ?? '00:00'}</time>{' '}
           <span data-testid="listener-count">
@@ -104,12 +108,12 @@ export function BroadcastPanel() {
         </div>
       )}
       {snap.error && (
-        <p role="alert" class="error">
+        <p role="alert" class="feedback feedback--error" data-testid="stream-error">
           {snap.error}
         </p>
       )}
       {notice && (
-        <p role="status" class="notice">
+        <p role="status" class="feedback feedback--info" data-testid="stream-notice">
           {notice}
         </p>
       )}

@@ -60,7 +60,7 @@ export function DenoiseStrength({ initial, disabled }: { initial: number | null;
         <output data-testid="denoise-strength">{strengthLabel(STEPS[index]!)}</output>
       </label>
       {error && (
-        <p role="alert" class="error">
+        <p role="alert" class="feedback feedback--error">
           {error}
         </p>
       )}

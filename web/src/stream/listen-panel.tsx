@@ -61,8 +61,8 @@ export function ListenPanel({ username }: { username: string }) {
   if (!live) {
     return (
       <section class="listen-panel" aria-label={`${username}'s live stream`} data-state="offline">
-        <p>{username} is not live right now.</p>
-        {snap.error && <p role="alert" class="error">{snap.error}</p>}
+        <p class="empty">{username} is not live right now.</p>
+        {snap.error && <p role="alert" class="feedback feedback--error" data-testid="listen-error">{snap.error}</p>}
       </section>
     );
   }
@@ -70,11 +70,15 @@ export function ListenPanel({ username }: { username: string }) {
   return (
     <section class="listen-panel" aria-label={`${username}'s live stream`} data-state={snap.state}>
       <p>
-        <span class="live-badge">LIVE</span> <time data-testid="live-duration">{elapsed ?? '00:00'}</time>
+        <span class="badge badge--live">
+          <span class="badge__dot" aria-hidden="true" />
+          Live
+        </span>{' '}
+        <time data-testid="live-duration">{elapsed ?? '00:00'}</time>
       </p>
       {active ? (
         <div class="player">
-          <button type="button" onClick={() => void listen.stop()}>
+          <button type="button" class="button" data-testid="listen-stop" onClick={() => void listen.stop()}>
             Stop listening
           </button>{' '}
           <span data-testid="connection-state">{CONNECTION_LABELS[snap.connection] ?? snap.connection}</span>
@@ -90,18 +94,18 @@ export function ListenPanel({ username }: { username: string }) {
             />
           </label>
           {blocked && (
-            <button type="button" onClick={() => void audio.current?.play().then(() => setBlocked(false))}>
+            <button type="button" class="button button--primary" data-testid="listen-play" onClick={() => void audio.current?.play().then(() => setBlocked(false))}>
               Play (the browser blocked autoplay)
             </button>
           )}
           <audio ref={audio} data-testid="stream-player" autoplay />
         </div>
       ) : (
-        <button type="button" onClick={() => void listen.start()}>
+        <button type="button" class="button button--live" data-testid="listen-start" onClick={() => void listen.start()}>
           Listen
         </button>
       )}
-      {snap.error && <p role="alert" class="error">{snap.error}</p>}
+      {snap.error && <p role="alert" class="feedback feedback--error" data-testid="listen-error">{snap.error}</p>}
     </section>
   );
 }
