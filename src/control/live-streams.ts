@@ -24,16 +24,17 @@ import {
 } from '../store/active-streams.js';
 import { type Db, nowIso } from '../store/db.js';
 import { StreamError } from './stream-error.js';
+import type { ServerMessage } from './ws-messages.js';
 
 export interface StreamUser {
   id: number;
   username: string;
 }
 
-/** Publishes WebSocket messages (api.md "Notifier"). */
+/** Publishes WebSocket messages (api.md "Notifier"; implemented by notifier.ts). */
 export interface StreamNotifier {
-  toUser(userId: number, msg: Record<string, unknown>): unknown;
-  toFriendsOf(userId: number, msg: Record<string, unknown>): unknown;
+  toUser(userId: number, msg: ServerMessage): Promise<void>;
+  toUserAndFriends(userId: number, msg: ServerMessage): Promise<void>;
 }
 
 /** The recording rows of a stream (owned by the recordings feature; adapted in streams.ts). */
@@ -417,8 +418,7 @@ export class LiveStreams {
   private async publishStatus(userId: number, username: string | null, state: { is_streaming: boolean; started_at?: string }): Promise<void> {
     const name = username ?? (await this.usernameOf(userId));
     if (name === null) return;
-    const msg = { type: 'streaming_status', username: name, ...state };
-    await Promise.all([this.deps.notifier.toFriendsOf(userId, msg), this.deps.notifier.toUser(userId, msg)]);
+    await this.deps.notifier.toUserAndFriends(userId, { type: 'streaming_status', username: name, ...state });
   }
 
   private async usernameOf(userId: number): Promise<string | null> {

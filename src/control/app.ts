@@ -1,0 +1,176 @@
+// The server, built by a factory so tests start it on a random port and other
+// engineers plug their feature in with one line (see FEATURES below).
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type preHandlerAsyncHookHandler } from 'fastify';
+import type { Bus } from '../bus/bus.js';
+import { createBus } from '../bus/create-bus.js';
+import type { Config } from '../config.js';
+import type { MediaPlane } from '../media/media-plane.js';
+import { type Db, openDatabase } from '../store/db.js';
+import { authPlugin } from './auth.js';
+import { CloseChain } from './close-chain.js';
+import { csrfGuard } from './csrf.js';
+import { ApiError } from './errors.js';
+import { friendsPlugin } from './friends.js';
+import { healthPlugin } from './health.js';
+import { Notifier } from './notifier.js';
+import { Presence, presencePlugin } from './presence.js';
+import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
+import { SignInLimiter } from './sign-in-limiter.js';
+import { usersPlugin } from './users.js';
+
+/** Shared services every feature plugin reads from `app.services`. */
+export interface Services {
+  config: Config;
+  db: Db;
+  bus: Bus;
+  notifier: Notifier;
+  presence: Presence;
+  media?: MediaPlane;
+  signInLimiter: SignInLimiter;
+  /** Register shutdown work; steps run in reverse order of registration, before the bus, media plane and database close. */
+  closeChain: CloseChain;
+}
+
+export interface AppDeps {
+  /** An already-open database (default: openDatabase(config.databaseUrl)). Closed by app.close(). */
+  db?: Db;
+  /** Default: Redis when config.redisUrl is set, else in-memory. Closed by app.close(). */
+  bus?: Bus;
+  /** The media plane (streaming engineer / tests). Closed by app.close() before the database. */
+  media?: MediaPlane;
+  signInLimiter?: SignInLimiter;
+  /** Serve web/dist with SPA fallback (default: when web/dist/index.html exists). */
+  serveWeb?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    /** preHandler: sets request.user / request.sessionId or answers 401 NOT_SIGNED_IN. */
+    requireUser: preHandlerAsyncHookHandler;
+    /** The session of a request, or null (no throw). Used by the WebSocket route. */
+    resolveSession: SessionResolver;
+  }
+  interface FastifyRequest {
+    /** Set by app.requireUser; do not read on routes without it. */
+    user: AuthUser;
+    sessionId: string;
+  }
+}
+
+/**
+ * Feature plugins, registered in this order, each owning its routes (full
+ * paths from notes/api.md, so no prefix). To add a feature, add one line:
+ *   streams.ts (issue 3) and recordings.ts (issue 4) go at the marked places.
+ */
+const FEATURES: Array<[name: string, plugin: FastifyPluginAsync]> = [
+  ['health', healthPlugin],
+  ['auth', authPlugin],
+  ['users', usersPlugin],
+  ['friends', friendsPlugin],
+  ['presence', presencePlugin],
+  // ['streams', streamsPlugin],       // issue 3: src/control/streams.ts
+  // ['recordings', recordingsPlugin], // issue 4: src/control/recordings.ts
+];
+
+/** Request bodies (SDP included) are small; anything bigger is refused with 413 BODY_TOO_LARGE. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+  const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    logger: { level: config.logLevel },
+    // Shutdown must not wait for idle keep-alive connections.
+    forceCloseConnections: true,
+  };
+  if (config.tlsCertFile && config.tlsKeyFile) {
+    options.https = { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) };
+  }
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  const closeChain = new CloseChain();
+  // Opened first, closed last: everything below may still write while shutting down.
+  const db = deps.db ?? (await openDatabase(config.databaseUrl));
+  closeChain.add('database', () => db.destroy());
+  const bus = deps.bus ?? createBus(config.redisUrl, (err, topic) => app.log.error({ err, topic }, 'bus subscriber failed'));
+  closeChain.add('bus', () => bus.close());
+  const media = deps.media;
+  // Streaming engineer: create the default MediaPlane here when none is injected.
+  if (media) closeChain.add('media plane', () => media.close());
+  const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
+  closeChain.add('sign-in limiter', () => signInLimiter.close());
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'));
+  const notifier = new Notifier(db, bus, presence);
+
+  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, closeChain };
+  app.decorate('services', services);
+  app.addHook('onClose', async () => {
+    await closeChain.run((msg, err) => app.log.error({ err }, msg));
+  });
+
+  // Without a configured secret (tests) a per-process one: sessions then end with the process, which is harmless there.
+  const secret = config.sessionSecret || randomBytes(32).toString('base64url');
+  await app.register(fastifyCookie, { secret });
+  const resolveSession = sessionResolver(db, secret);
+  app.decorate('resolveSession', resolveSession);
+  app.decorate('requireUser', requireUserHook(resolveSession));
+  app.decorateRequest('user', null as unknown as AuthUser);
+  app.decorateRequest('sessionId', '');
+
+  app.addHook('onRequest', csrfGuard(config.allowedOrigins));
+  app.setErrorHandler((err, request, reply) => {
+    const apiErr = toApiError(err);
+    if (apiErr.status >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(apiErr.status).headers(apiErr.headers).send(apiErr.toBody());
+  });
+
+  const serveWeb = deps.serveWeb ?? existsSync(path.join(config.webDistDir, 'index.html'));
+  if (serveWeb) {
+    if (!existsSync(path.join(config.webDistDir, 'index.html'))) {
+      throw new Error(`web app not built: ${config.webDistDir}/index.html is missing (run npm run build:web)`);
+    }
+    await app.register(fastifyStatic, { root: config.webDistDir, wildcard: true });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const urlPath = request.url.split('?')[0]!;
+    const isApi = urlPath === '/api' || urlPath.startsWith('/api/') || urlPath === '/ws';
+    if (serveWeb && !isApi && (request.method === 'GET' || request.method === 'HEAD')) {
+      // SPA fallback: the browser app routes /friends/ann etc. itself.
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    const err = new ApiError('NOT_FOUND', `No such endpoint: ${request.method} ${urlPath}`);
+    return reply.code(err.status).send(err.toBody());
+  });
+
+  for (const [, plugin] of FEATURES) await app.register(plugin);
+  await app.ready();
+  return { app, close: () => app.close() };
+}
+
+/** Maps anything thrown in a route to the API's error shape. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('BODY_TOO_LARGE', `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('BAD_JSON', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.');
+  }
+  if (e.validation) return new ApiError('VALIDATION', e.message ?? 'The request is invalid.');
+  if (err instanceof SyntaxError && e.statusCode === 400) return new ApiError('BAD_JSON', 'The request body is not valid JSON.');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ApiError('VALIDATION', e.message ?? 'The request is invalid.', { status: e.statusCode });
+  }
+  return new ApiError('INTERNAL', 'Something went wrong on the server. Please try again.');
+}

@@ -1,0 +1,69 @@
+// The API's error vocabulary (docs: notes/api.md). Codes are stable: clients
+// branch on them, and test/unit/errors.test.ts pins this table so a change is
+// deliberate. Each code has its usual HTTP status; a route may pass another
+// where api.md says so (e.g. NOT_FRIENDS is 403 for listening, 404 for removal).
+
+export const ERROR_STATUS = {
+  BAD_JSON: 400,
+  VALIDATION: 400,
+  SELF_REQUEST: 400,
+  BAD_SDP: 400,
+  NOT_SIGNED_IN: 401,
+  BAD_CREDENTIALS: 401,
+  CSRF_ORIGIN: 403,
+  NOT_FOUND: 404,
+  USER_NOT_FOUND: 404,
+  REQUEST_NOT_FOUND: 404,
+  NOT_FRIENDS: 404,
+  NO_SUCH_STREAM: 404,
+  NOT_STREAMING: 409,
+  USERNAME_TAKEN: 409,
+  ALREADY_FRIENDS: 409,
+  REQUEST_EXISTS: 409,
+  ALREADY_STREAMING: 409,
+  LISTENER_LIMIT: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_ATTEMPTS: 429,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error the client should see as `{error: {code, message}}` with `status`. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly status: number;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    opts: { status?: number; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = opts.status ?? ERROR_STATUS[code];
+    this.headers = opts.headers ?? {};
+  }
+
+  toBody(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** WebSocket close codes (4000–4999 are ours; 1001/1009 are RFC 6455's). */
+export const WS_CLOSE = {
+  /** Server shutting down. */
+  GOING_AWAY: 1001,
+  /** Message larger than 4 KiB (sent by the ws library itself). */
+  TOO_BIG: 1009,
+  /** Non-JSON or unknown message type. */
+  BAD_MESSAGE: 4400,
+  /** No or invalid session cookie, or the session ended (sign-out). */
+  NOT_SIGNED_IN: 4401,
+  /** Origin header missing or not this site. */
+  ORIGIN: 4403,
+  /** No heartbeat answer. */
+  TIMEOUT: 4408,
+} as const;

@@ -1,0 +1,158 @@
+// Friends: requests (send, accept, decline, cancel), removal, and the list the
+// main page shows. Every change runs in one transaction and is checked first,
+// so a bad or repeated action answers 4xx and changes nothing. The other side
+// learns of each change in real time through the notifier.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { Db } from '../store/db.js';
+import {
+  createFriendRequest,
+  deleteFriendRequest,
+  deleteFriendRequestsBetween,
+  findFriendRequest,
+  findFriendRequestBetween,
+  incomingRequestsOf,
+  outgoingRequestsOf,
+} from '../store/friend-requests.js';
+import { activeStreamOf, addFriendship, areFriends, listFriends, removeFriendship } from '../store/friends.js';
+import { findUserById, findUserByUsername, normalizeUsername, type PublicUser } from '../store/users.js';
+import { ApiError } from './errors.js';
+import type { Notifier } from './notifier.js';
+import { parseInput } from './validation.js';
+
+const RequestBody = z.object({ username: z.string({ error: 'must be a text' }).min(1, { error: 'is required' }).max(100, { error: 'is too long' }) });
+const IdParams = z.object({ id: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' }) });
+const UsernameParams = z.object({ username: z.string().min(1).max(100) });
+
+export const friendsPlugin: FastifyPluginAsync = async (app) => {
+  const { db, notifier, presence, media } = app.services;
+  app.addHook('preHandler', app.requireUser);
+
+  app.get('/api/friends', async (request) => {
+    const me = request.user.id;
+    const [friends, incoming, outgoing] = await Promise.all([listFriends(db, me), incomingRequestsOf(db, me), outgoingRequestsOf(db, me)]);
+    return {
+      friends: friends.map((f) => ({
+        username: f.username,
+        online: presence.isOnline(f.id),
+        is_streaming: f.session_id !== null,
+        started_at: f.started_at,
+        listeners: f.session_id !== null ? (media?.listenerCount(f.session_id) ?? 0) : 0,
+      })),
+      incoming,
+      outgoing,
+    };
+  });
+
+  app.post('/api/friends/requests', async (request, reply) => {
+    const me = request.user;
+    const { username } = parseInput(RequestBody, request.body);
+    const target = await findUserByUsername(db, username);
+    if (!target) throw new ApiError('USER_NOT_FOUND', `There is no user called "${normalizeUsername(username)}".`);
+    if (target.id === me.id) throw new ApiError('SELF_REQUEST', 'You cannot send a friend request to yourself.');
+
+    const outcome = await db.transaction().execute(async (trx) => {
+      if (await areFriends(trx, me.id, target.id)) {
+        throw new ApiError('ALREADY_FRIENDS', `You and ${target.username} are already friends.`);
+      }
+      if (await findFriendRequestBetween(trx, me.id, target.id)) {
+        throw new ApiError('REQUEST_EXISTS', `You already sent ${target.username} a friend request; it is waiting for an answer.`);
+      }
+      if (await findFriendRequestBetween(trx, target.id, me.id)) {
+        // They asked first: asking back is accepting.
+        await deleteFriendRequestsBetween(trx, me.id, target.id);
+        await addFriendship(trx, me.id, target.id);
+        return { kind: 'friends' as const };
+      }
+      const created = await createFriendRequest(trx, me.id, target.id);
+      if (!created) throw new ApiError('REQUEST_EXISTS', `You already sent ${target.username} a friend request; it is waiting for an answer.`);
+      return { kind: 'requested' as const, created };
+    });
+
+    if (outcome.kind === 'friends') {
+      await announceFriendship(db, notifier, me, { id: target.id, username: target.username });
+      return reply.code(200).send({ friend: { username: target.username }, message: `You and ${target.username} are now friends` });
+    }
+    const { created } = outcome;
+    await notifier.toUser(target.id, {
+      type: 'friend_request',
+      request: { id: created.id, username: me.username, created_at: created.created_at },
+    });
+    return reply.code(201).send({
+      request: { id: created.id, username: target.username, created_at: created.created_at },
+      message: `Friend request sent to ${target.username}.`,
+    });
+  });
+
+  app.post('/api/friends/requests/:id/accept', async (request) => {
+    const me = request.user;
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const sender = await db.transaction().execute(async (trx) => {
+      const req = await findFriendRequest(trx, id);
+      if (!req || req.to_user !== me.id) throw requestNotFound(id);
+      const from = await findUserById(trx, req.from_user);
+      if (!from) throw requestNotFound(id);
+      await deleteFriendRequestsBetween(trx, me.id, from.id);
+      await addFriendship(trx, me.id, from.id);
+      return from;
+    });
+    await announceFriendship(db, notifier, me, sender);
+    return { friend: { username: sender.username }, message: `You and ${sender.username} are now friends` };
+  });
+
+  app.post('/api/friends/requests/:id/decline', async (request) => {
+    const me = request.user;
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const sender = await db.transaction().execute(async (trx) => {
+      const req = await findFriendRequest(trx, id);
+      if (!req || req.to_user !== me.id) throw requestNotFound(id);
+      const from = await findUserById(trx, req.from_user);
+      await deleteFriendRequest(trx, id);
+      return { id: req.from_user, username: from?.username ?? 'someone' };
+    });
+    await notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username });
+    return { message: `You declined ${sender.username}'s friend request.` };
+  });
+
+  app.delete('/api/friends/requests/:id', async (request) => {
+    const me = request.user;
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const recipient = await db.transaction().execute(async (trx) => {
+      const req = await findFriendRequest(trx, id);
+      if (!req || req.from_user !== me.id) throw requestNotFound(id);
+      const to = await findUserById(trx, req.to_user);
+      await deleteFriendRequest(trx, id);
+      return { id: req.to_user, username: to?.username ?? 'someone' };
+    });
+    await notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username });
+    return { message: `You cancelled your friend request to ${recipient.username}.` };
+  });
+
+  app.delete('/api/friends/:username', async (request) => {
+    const me = request.user;
+    const { username } = parseInput(UsernameParams, request.params, 'username');
+    const other = await findUserByUsername(db, username);
+    const name = other?.username ?? normalizeUsername(username);
+    if (!other || !(await removeFriendship(db, me.id, other.id))) {
+      throw new ApiError('NOT_FRIENDS', `You and ${name} are not friends.`);
+    }
+    await Promise.all([
+      notifier.toUser(other.id, { type: 'friend_removed', username: me.username }),
+      notifier.toUser(me.id, { type: 'friend_removed', username: other.username }),
+    ]);
+    return { message: `You and ${other.username} are no longer friends.` };
+  });
+};
+
+function requestNotFound(id: number): ApiError {
+  return new ApiError('REQUEST_NOT_FOUND', `There is no pending friend request #${id} for you to answer.`);
+}
+
+/** Tells both sides, each with the other's current online and live state, so their lists are right at once. */
+async function announceFriendship(db: Db, notifier: Notifier, a: PublicUser, b: PublicUser): Promise<void> {
+  const [aLive, bLive] = await Promise.all([activeStreamOf(db, a.id), activeStreamOf(db, b.id)]);
+  await Promise.all([
+    notifier.toUser(a.id, { type: 'friend_added', username: b.username, online: notifier.isOnline(b.id), is_streaming: bLive !== undefined }),
+    notifier.toUser(b.id, { type: 'friend_added', username: a.username, online: notifier.isOnline(a.id), is_streaming: aLive !== undefined }),
+  ]);
+}

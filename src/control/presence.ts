@@ -1,0 +1,248 @@
+// Presence: who is online (any open /ws tab), and the WebSocket that carries
+// every real-time event to a user's tabs.
+//
+// Each socket subscribes to its user's bus topic `user:<id>` and forwards what
+// arrives untouched. A user's first socket makes them online, the last one
+// closing makes them offline; both are published to their friends only (the
+// friend list is read at publish time, so a new or removed friendship is
+// respected at once). `onUserOffline` lets the streaming plane end a live
+// stream when the broadcaster's last tab goes away.
+import websocket from '@fastify/websocket';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { csrfOriginAllowed } from './csrf.js';
+import { WS_CLOSE } from './errors.js';
+import { userTopic } from './notifier.js';
+import { MAX_CLIENT_MESSAGE_BYTES } from './ws-messages.js';
+
+export type PresenceListener = (userId: number) => void;
+
+/** Server pings every socket this often; one missed pong closes it (a dead tab goes offline within 2 intervals). */
+export const HEARTBEAT_MS = 25_000;
+/** A socket whose unsent data exceeds this is a stuck client: it is dropped rather than buffering without bound. */
+const MAX_BUFFERED_BYTES = 1 << 20;
+/** How long shutdown waits for a client to answer the close handshake. */
+const CLOSE_GRACE_MS = 1000;
+
+/** Online counts per user (sockets on this node). */
+export class Presence {
+  private readonly counts = new Map<number, number>();
+  private readonly offlineListeners = new Set<PresenceListener>();
+  private readonly onlineListeners = new Set<PresenceListener>();
+  /** Set by the /ws plugin: closes this node's sockets of one session (sign-out). */
+  closeSession: (sessionId: string) => void = () => undefined;
+
+  constructor(private readonly report: (err: unknown) => void = (err) => console.error('presence listener failed', err)) {}
+
+  isOnline(userId: number): boolean {
+    return this.counts.has(userId);
+  }
+
+  /** Number of open sockets of `userId` on this node. */
+  connections(userId: number): number {
+    return this.counts.get(userId) ?? 0;
+  }
+
+  onlineUsers(): number {
+    return this.counts.size;
+  }
+
+  /** `cb(userId)` when a user's LAST socket closes. Returns a function that removes the listener. */
+  onUserOffline(cb: PresenceListener): () => void {
+    this.offlineListeners.add(cb);
+    return () => this.offlineListeners.delete(cb);
+  }
+
+  /** `cb(userId)` when a user's FIRST socket opens. */
+  onUserOnline(cb: PresenceListener): () => void {
+    this.onlineListeners.add(cb);
+    return () => this.onlineListeners.delete(cb);
+  }
+
+  /** Counts a socket in; true when this made the user online. */
+  socketOpened(userId: number): boolean {
+    const n = (this.counts.get(userId) ?? 0) + 1;
+    this.counts.set(userId, n);
+    if (n === 1) this.emit(this.onlineListeners, userId);
+    return n === 1;
+  }
+
+  /** Counts a socket out; true when this made the user offline. */
+  socketClosed(userId: number): boolean {
+    const n = (this.counts.get(userId) ?? 0) - 1;
+    if (n > 0) {
+      this.counts.set(userId, n);
+      return false;
+    }
+    if (!this.counts.delete(userId)) return false;
+    this.emit(this.offlineListeners, userId);
+    return true;
+  }
+
+  private emit(listeners: Set<PresenceListener>, userId: number): void {
+    for (const cb of [...listeners]) {
+      try {
+        cb(userId);
+      } catch (err) {
+        this.report(err);
+      }
+    }
+  }
+}
+
+interface Connection {
+  socket: WebSocket;
+  userId: number;
+  username: string;
+  sessionId: string;
+  alive: boolean;
+  unsubscribe: (() => Promise<void>) | null;
+  /** Resolves when the socket closed and its offline work is done. */
+  done: Promise<void>;
+}
+
+export const presencePlugin: FastifyPluginAsync = async (app) => {
+  const { bus, notifier, presence, config } = app.services;
+  const connections = new Set<Connection>();
+  /** Open/close work in flight, awaited at shutdown so nothing writes to a closed bus or database. */
+  const inFlight = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+
+  presence.closeSession = (sessionId) => {
+    for (const c of connections) if (c.sessionId === sessionId) c.socket.close(WS_CLOSE.NOT_SIGNED_IN, 'signed out');
+  };
+
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
+    // Our own shutdown below closes the sockets with a code; the default would close them without one.
+    preClose: function (this: typeof app, done: (err?: Error) => void) {
+      closeAll()
+        .then(() => this.websocketServer.close(() => done()))
+        .catch(done);
+    },
+  });
+
+  async function closeAll(): Promise<void> {
+    const waits = [...connections].map((c) => {
+      c.socket.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+      const timer = setTimeout(() => c.socket.terminate(), CLOSE_GRACE_MS);
+      return c.done.finally(() => clearTimeout(timer));
+    });
+    await Promise.all(waits);
+    await Promise.allSettled([...inFlight]);
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const c of connections) {
+      if (!c.alive) {
+        c.socket.close(WS_CLOSE.TIMEOUT, 'no heartbeat');
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
+
+  app.get('/ws', { websocket: true }, (socket, request) => {
+    socket.on('error', (err) => request.log.warn({ err }, 'websocket error'));
+    // Listeners are attached before any await so no early message is missed.
+    socket.on('message', (data, isBinary) => onMessage(socket, data as Buffer, isBinary, holder.conn));
+    socket.on('pong', () => {
+      if (holder.conn) holder.conn.alive = true;
+    });
+    // Filled by open() synchronously when the socket is counted in, so a close at any later moment is counted out.
+    const holder: { conn: Connection | null } = { conn: null };
+    let closed!: () => void;
+    const done = new Promise<void>((resolve) => (closed = resolve));
+    socket.once('close', () => {
+      if (holder.conn) track(onClose(holder.conn).finally(closed));
+      else closed();
+    });
+    if (!csrfOriginAllowed(request, config.allowedOrigins)) {
+      socket.close(WS_CLOSE.ORIGIN, 'origin not allowed');
+      return;
+    }
+    track(
+      open(socket, request, done, holder).catch((err) => {
+        request.log.error({ err }, 'websocket open failed');
+        socket.close(1011, 'server error');
+      }),
+    );
+  });
+
+  async function open(socket: WebSocket, request: FastifyRequest, done: Promise<void>, holder: { conn: Connection | null }): Promise<void> {
+    const session = await app.resolveSession(request);
+    if (!session) {
+      socket.close(WS_CLOSE.NOT_SIGNED_IN, 'not signed in');
+      return;
+    }
+    if (socket.readyState !== socket.OPEN) return;
+    const { user } = session;
+    const conn: Connection = { socket, userId: user.id, username: user.username, sessionId: session.sessionId, alive: true, unsubscribe: null, done };
+    const unsubscribe = await bus.subscribe(userTopic(user.id), (raw) => forward(conn, raw));
+    if (socket.readyState !== socket.OPEN) {
+      // Closed while subscribing: the close handler saw no connection, so clean up here.
+      await unsubscribe();
+      return;
+    }
+    conn.unsubscribe = unsubscribe;
+    connections.add(conn);
+    holder.conn = conn;
+    send(socket, JSON.stringify({ type: 'hello', username: user.username }));
+    if (presence.socketOpened(user.id)) {
+      await notifier.toFriendsOf(user.id, { type: 'presence', username: user.username, online: true });
+    }
+  }
+
+  async function onClose(conn: Connection): Promise<void> {
+    connections.delete(conn);
+    // Counted out first, synchronously, so a tab reconnecting right now sees the right count.
+    const last = presence.socketClosed(conn.userId);
+    try {
+      await conn.unsubscribe?.();
+    } finally {
+      if (last) await notifier.toFriendsOf(conn.userId, { type: 'presence', username: conn.username, online: false });
+    }
+  }
+
+  function forward(conn: Connection, raw: string): void {
+    if (conn.socket.readyState !== conn.socket.OPEN) return;
+    if (conn.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      app.log.warn({ user: conn.username }, 'websocket client too slow; dropping it');
+      conn.socket.terminate();
+      return;
+    }
+    send(conn.socket, raw);
+  }
+
+  function onMessage(socket: WebSocket, data: Buffer, isBinary: boolean, conn: Connection | null): void {
+    if (conn) conn.alive = true;
+    let msg: unknown;
+    try {
+      if (isBinary) throw new Error('binary');
+      msg = JSON.parse(data.toString('utf8'));
+    } catch {
+      socket.close(WS_CLOSE.BAD_MESSAGE, 'malformed message');
+      return;
+    }
+    const type = msg !== null && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
+    if (type === 'ping') {
+      send(socket, '{"type":"pong"}');
+      return;
+    }
+    // A close reason is at most 123 bytes.
+    socket.close(WS_CLOSE.BAD_MESSAGE, `unknown message type ${String(type).slice(0, 60)}`);
+  }
+
+  function send(socket: WebSocket, raw: string): void {
+    socket.send(raw, (err) => {
+      if (err) app.log.debug({ err }, 'websocket send failed (socket closing)');
+    });
+  }
+};

@@ -1,0 +1,162 @@
+// Streaming routes (notes/api.md "Streaming", issue 3): start/stop a live
+// stream, broadcaster and listener signaling, live denoise strength, status.
+// The lifecycle itself lives in live-streams.ts; this file is the HTTP edge:
+// schemas, who may do what, and the wiring of every cleanup path.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { areFriends, friendIdsOf, listFriends } from '../store/friends.js';
+import { findUserByUsername } from '../store/users.js';
+import { ApiError } from './errors.js';
+import { LiveStreams } from './live-streams.js';
+import { recoverRecordings } from './recovery.js';
+import { StreamError } from './stream-error.js';
+import { streamRecordingRows } from './stream-recording-rows.js';
+import { parseInput } from './validation.js';
+
+/** Real offers are 2–8 KB; anything far larger is not an SDP we want to parse. */
+export const MAX_SDP_CHARS = 32 * 1024;
+
+const Sdp = z.string().max(MAX_SDP_CHARS * 2);
+const Username = z.string().min(1).max(64);
+const OfferBody = z.object({ session_id: z.string().min(1).max(64), sdp: Sdp });
+const ListenBody = z.object({ username: Username, sdp: Sdp });
+const ListenStopBody = z.object({ username: Username.optional(), listener_id: z.string().min(1).max(64) });
+/** Attenuation limit in dB (issue 5): null = unlimited, 0 = off. */
+const DenoiseBody = z.object({ atten_lim_db: z.number().min(0).max(100).nullable() });
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The live-stream registry of this node (streams.ts). */
+    liveStreams: LiveStreams;
+  }
+}
+
+/** Cheap structural check before the SDP reaches the media plane: a session description with an audio section. */
+export function checkSdp(sdp: string): string {
+  if (sdp.length > MAX_SDP_CHARS) throw new StreamError('BAD_SDP', `The SDP is too large (max ${MAX_SDP_CHARS} characters).`);
+  if (!/^v=0\r?\n/.test(sdp)) throw new StreamError('BAD_SDP', 'The SDP must start with "v=0".');
+  if (!/\r?\nm=audio /.test(sdp)) throw new StreamError('BAD_SDP', 'The SDP has no audio section (m=audio).');
+  return sdp;
+}
+
+export async function streamsPlugin(app: FastifyInstance): Promise<void> {
+  const { config, db, notifier, presence, media, closeChain } = app.services;
+  if (!media) {
+    // Only an app built without a media plane (some control-plane tests): no streaming, but status still answers.
+    app.log.warn('streams: no media plane; live streaming is disabled');
+    app.get('/api/stream/status/', { preHandler: app.requireUser }, async (request) => ({
+      me: { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null },
+      friends: (await listFriends(db, request.user.id)).map((f) => ({
+        username: f.username,
+        online: presence.isOnline(f.id),
+        is_streaming: false,
+        started_at: null,
+        listeners: 0,
+      })),
+    }));
+    return;
+  }
+  const live = new LiveStreams({
+    config,
+    db,
+    media,
+    notifier,
+    recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
+    friendIdsOf: (userId) => friendIdsOf(db, userId),
+    areFriends: (a, b) => areFriends(db, a, b),
+    log: app.log,
+  });
+  app.decorate('liveStreams', live);
+  // A previous run that crashed left unfinished recordings and stale live streams:
+  // recovery (recordings feature) repairs the files, finalizes the rows and removes
+  // the stale ActiveStream rows, telling friends; clearStale() catches any row
+  // recovery did not know about. Both run before the first request is served.
+  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
+  await live.clearStale();
+  presence.onUserOffline((userId: number) => {
+    live.userOffline(userId).catch((err: unknown) => app.log.error({ err, userId }, 'ending the stream of a user who went offline failed'));
+  });
+  // Runs before the media plane, bus and database close (close-chain order).
+  closeChain.add('live streams', () => live.closeAll());
+
+  // navigator.sendBeacon posts text/plain; the stop routes accept it (the Origin check still applies).
+  if (app.hasContentTypeParser('text/plain')) app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, _request, reply) => {
+    if (!(err instanceof StreamError)) throw err; // the app's handler maps the rest
+    return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
+  });
+
+  const auth = { preHandler: app.requireUser };
+
+  app.post('/api/stream/start/', auth, async (request, reply) => {
+    const stream = await live.start(request.user);
+    return reply.code(201).send({ stream, message: 'You are live.' });
+  });
+
+  app.post('/api/webrtc/offer/', auth, async (request) => {
+    const body = parseInput(OfferBody, jsonBody(request));
+    const sdp = await live.answerBroadcaster(request.user, body.session_id, checkSdp(body.sdp));
+    return { sdp };
+  });
+
+  app.post('/api/webrtc/listen/', auth, async (request) => {
+    const body = parseInput(ListenBody, jsonBody(request));
+    const broadcaster = await findUserByUsername(db, body.username);
+    return live.addListener(request.user, broadcaster ? { id: broadcaster.id, username: broadcaster.username } : null, checkSdp(body.sdp));
+  });
+
+  app.post('/api/webrtc/listen/stop/', auth, async (request) => {
+    const body = parseInput(ListenStopBody, jsonBody(request));
+    await live.removeListener(request.user, body.listener_id);
+    return { message: 'Stopped listening.' };
+  });
+
+  app.post('/api/stream/stop/', auth, async (request, reply: FastifyReply) => {
+    // The body is ignored: sendBeacon may send nothing or text/plain.
+    const ended = await live.stop(request.user);
+    const body: Record<string, unknown> = { message: 'Your stream has ended.' };
+    if (ended.recording) {
+      body.recording = ended.recording;
+      body.message = 'Your stream has ended; the recording is saved.';
+    }
+    return reply.code(200).send(body);
+  });
+
+  app.post('/api/stream/denoise/', auth, async (request) => {
+    const body = parseInput(DenoiseBody, jsonBody(request));
+    await live.setDenoise(request.user, { attenLimDb: body.atten_lim_db });
+    const label = body.atten_lim_db === null ? 'full strength' : body.atten_lim_db === 0 ? 'off' : `limited to ${body.atten_lim_db} dB`;
+    return { atten_lim_db: body.atten_lim_db, message: `Noise reduction: ${label}.` };
+  });
+
+  app.get('/api/stream/status/', auth, async (request) => {
+    const friends = await listFriends(db, request.user.id);
+    const states = await live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id));
+    return {
+      me: live.ownStatus(request.user.id),
+      friends: friends.map((f) => {
+        const s = states.get(f.id);
+        return {
+          username: f.username,
+          online: presence.isOnline(f.id) || s !== undefined,
+          is_streaming: s !== undefined,
+          started_at: s?.started_at ?? null,
+          listeners: s?.listeners ?? 0,
+        };
+      }),
+    };
+  });
+}
+
+/** JSON object from an application/json body, or from a sendBeacon text/plain body. */
+function jsonBody(request: FastifyRequest): unknown {
+  if (typeof request.body !== 'string') return request.body;
+  if (request.body.trim() === '') return {};
+  try {
+    return JSON.parse(request.body) as unknown;
+  } catch {
+    throw new ApiError('BAD_JSON', 'The request body is not valid JSON.');
+  }
+}
