@@ -21,6 +21,7 @@ import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { SignInLimiter } from './sign-in-limiter.js';
+import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
 
 /** Shared services every feature plugin reads from `app.services`. */
@@ -74,7 +75,7 @@ const FEATURES: Array<[name: string, plugin: FastifyPluginAsync]> = [
   ['users', usersPlugin],
   ['friends', friendsPlugin],
   ['presence', presencePlugin],
-  // ['streams', streamsPlugin],       // issue 3: src/control/streams.ts
+  ['streams', streamsPlugin],
   // ['recordings', recordingsPlugin], // issue 4: src/control/recordings.ts
 ];
 
