@@ -20,6 +20,7 @@ import { healthPlugin } from './health.js';
 import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
+import { recordingsPlugin } from './recordings.js';
 import { SignInLimiter } from './sign-in-limiter.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   signInLimiter?: SignInLimiter;
   /** Serve web/dist with SPA fallback (default: when web/dist/index.html exists). */
   serveWeb?: boolean;
+  /** WebSocket heartbeat interval (default HEARTBEAT_MS); tests shorten it. */
+  heartbeatMs?: number;
 }
 
 declare module 'fastify' {
@@ -76,7 +79,7 @@ const FEATURES: Array<[name: string, plugin: FastifyPluginAsync]> = [
   ['friends', friendsPlugin],
   ['presence', presencePlugin],
   ['streams', streamsPlugin],
-  // ['recordings', recordingsPlugin], // issue 4: src/control/recordings.ts
+  ['recordings', recordingsPlugin],
 ];
 
 /** Request bodies (SDP included) are small; anything bigger is refused with 413 BODY_TOO_LARGE. */
@@ -106,7 +109,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   if (media) closeChain.add('media plane', () => media.close());
   const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
   closeChain.add('sign-in limiter', () => signInLimiter.close());
-  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'));
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs);
   const notifier = new Notifier(db, bus, presence);
 
   const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, closeChain };

@@ -67,6 +67,6 @@ export const WS_CLOSE = {
   NOT_SIGNED_IN: 4401,
   /** Origin header missing or not this site. */
   ORIGIN: 4403,
-  /** No heartbeat answer. */
-  TIMEOUT: 4408,
+  /** Server error while opening the socket. */
+  INTERNAL: 1011,
 } as const;

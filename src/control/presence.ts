@@ -32,7 +32,10 @@ export class Presence {
   /** Set by the /ws plugin: closes this node's sockets of one session (sign-out). */
   closeSession: (sessionId: string) => void = () => undefined;
 
-  constructor(private readonly report: (err: unknown) => void = (err) => console.error('presence listener failed', err)) {}
+  constructor(
+    private readonly report: (err: unknown) => void = (err) => console.error('presence listener failed', err),
+    readonly heartbeatMs: number = HEARTBEAT_MS,
+  ) {}
 
   isOnline(userId: number): boolean {
     return this.counts.has(userId);
@@ -138,14 +141,14 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
   const heartbeat = setInterval(() => {
     for (const c of connections) {
       if (!c.alive) {
-        c.socket.close(WS_CLOSE.TIMEOUT, 'no heartbeat');
+        // A dead peer cannot answer a close handshake: drop it now.
         c.socket.terminate();
         continue;
       }
       c.alive = false;
       c.socket.ping();
     }
-  }, HEARTBEAT_MS);
+  }, presence.heartbeatMs);
   heartbeat.unref();
   app.addHook('onClose', async () => clearInterval(heartbeat));
 
@@ -171,7 +174,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     track(
       open(socket, request, done, holder).catch((err) => {
         request.log.error({ err }, 'websocket open failed');
-        socket.close(1011, 'server error');
+        socket.close(WS_CLOSE.INTERNAL, 'server error');
       }),
     );
   });
