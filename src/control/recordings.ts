@@ -1,0 +1,113 @@
+// Recordings API (notes/api.md "Recordings", issue 4): list, play/download with
+// HTTP Range, delete. A recording exists only for its owner and the owner's
+// current friends: everyone else gets the same 404 as for an id that never
+// existed. Clients name recordings by id; file paths come from the row only.
+import { createReadStream } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { deleteRecording, getVisibleRecording, listVisibleRecordings, toRecordingJson } from '../store/recordings.js';
+import { findUserByUsername } from '../store/users.js';
+import { parseByteRange } from './byte-range.js';
+import { ApiError } from './errors.js';
+import { recoverRecordings } from './recovery.js';
+import { parseInput } from './validation.js';
+
+export const MAX_PAGE = 100;
+
+const ListQuery = z.object({
+  owner: z.string().min(1).max(64).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
+});
+const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const AudioQuery = z.object({ download: z.enum(['0', '1', 'true', 'false']).optional() });
+
+function notFound(): ApiError {
+  return new ApiError('NOT_FOUND', 'No such recording (it was deleted, or it is not shared with you).');
+}
+
+export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
+  const { db, config, notifier } = app.services;
+
+  // Also run by the streams feature; a second run finds nothing to do. Here it covers
+  // apps built without a media plane, which still list and serve recordings.
+  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
+
+  const list = async (request: FastifyRequest) => {
+    const q = parseInput(ListQuery, request.query, 'query');
+    let ownerId: number | undefined;
+    if (q.owner !== undefined) {
+      const owner = await findUserByUsername(db, q.owner);
+      // An unknown user and a non-friend look alike: an empty list.
+      if (!owner) return { recordings: [], next_before: null };
+      ownerId = owner.id;
+    }
+    const page = await listVisibleRecordings(db, request.user.id, { ownerId, before: q.before, limit: q.limit });
+    return { recordings: page.recordings.map(toRecordingJson), next_before: page.nextBefore };
+  };
+  app.get('/api/recordings/', { preHandler: app.requireUser }, list);
+  app.get('/api/recordings', { preHandler: app.requireUser }, list);
+
+  app.get('/api/recordings/:id/audio', { preHandler: app.requireUser }, async (request, reply) => {
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const { download } = parseInput(AudioQuery, request.query, 'query');
+    const row = await getVisibleRecording(db, request.user.id, id);
+    if (!row) throw notFound();
+    const file = path.join(config.recordingsDir, path.basename(row.file_name));
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (err) {
+      request.log.error({ err, recordingId: id, file }, 'recording file missing');
+      throw notFound();
+    }
+    reply
+      .header('content-type', 'audio/wav')
+      .header('accept-ranges', 'bytes')
+      // Finalized recordings never change, but a deletion must not linger in caches.
+      .header('cache-control', 'private, no-cache');
+    if (download === '1' || download === 'true') {
+      reply.header('content-disposition', `attachment; filename="${row.file_name.replace(/["\\]/g, '_')}"`);
+    }
+    const range = parseByteRange(request.headers.range, size);
+    if (range === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${size}`);
+      throw new ApiError('RANGE_NOT_SATISFIABLE', `The requested range is not within the recording (${size} bytes).`);
+    }
+    if (range === null) {
+      reply.header('content-length', String(size));
+      return reply.send(createReadStream(file));
+    }
+    reply
+      .code(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+      .header('content-length', String(range.end - range.start + 1));
+    return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+  });
+
+  app.delete('/api/recordings/:id', { preHandler: app.requireUser }, async (request) => {
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const row = await getVisibleRecording(db, request.user.id, id);
+    if (!row) throw notFound();
+    if (row.owner_id !== request.user.id) throw new ApiError('NOT_OWNER', 'Only the owner can delete a recording.');
+    if (row.status === 'recording') {
+      throw new ApiError('RECORDING_IN_PROGRESS', 'This recording is still being made; stop the stream first.');
+    }
+    // Files first: if one cannot be removed the row stays and the user can retry; the other
+    // order would leave an orphan file that start-up recovery registers again.
+    for (const name of [row.raw_file_name, row.file_name]) {
+      if (!name) continue;
+      try {
+        await unlink(path.join(config.recordingsDir, path.basename(name)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        request.log.error({ err, recordingId: id, file: name }, 'deleting a recording file failed');
+        throw new ApiError('INTERNAL', 'The recording file could not be deleted. Please try again.');
+      }
+    }
+    if (!(await deleteRecording(db, id))) throw notFound();
+    return { message: 'Recording deleted.' };
+  });
+}
