@@ -9,12 +9,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { deleteRecording, getVisibleRecording, listVisibleRecordings, toRecordingJson } from '../store/recordings.js';
 import { findUserByUsername } from '../store/users.js';
+import { wavPeaks } from '../media/wav-peaks.js';
 import { parseByteRange } from './byte-range.js';
 import { ApiError } from './errors.js';
 import { recoverRecordings } from './recovery.js';
 import { parseInput } from './validation.js';
 
 export const MAX_PAGE = 100;
+export const MAX_PEAK_BUCKETS = 4000;
 
 const ListQuery = z.object({
   owner: z.string().min(1).max(64).optional(),
@@ -22,6 +24,7 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
 });
 const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const PeaksQuery = z.object({ buckets: z.coerce.number().int().min(1).max(MAX_PEAK_BUCKETS).default(1000) });
 const AudioQuery = z.object({ download: z.enum(['0', '1', 'true', 'false']).optional() });
 
 function notFound(): ApiError {
@@ -85,6 +88,24 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
       .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
       .header('content-length', String(range.end - range.start + 1));
     return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+  });
+
+  // Extension of notes/api.md: the waveform overview, so the player draws a long recording
+  // without downloading it whole (it then plays it with Range requests).
+  app.get('/api/recordings/:id/peaks', { preHandler: app.requireUser }, async (request) => {
+    const { id } = parseInput(IdParams, request.params, 'id');
+    const { buckets } = parseInput(PeaksQuery, request.query, 'query');
+    const row = await getVisibleRecording(db, request.user.id, id);
+    if (!row) throw notFound();
+    const file = path.join(config.recordingsDir, path.basename(row.file_name));
+    try {
+      const p = await wavPeaks(file, buckets);
+      return { duration_ms: p.durationMs, sample_rate: p.sampleRate, peaks: p.peaks };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      request.log.error({ err, recordingId: id, file }, 'recording file missing');
+      throw notFound();
+    }
   });
 
   app.delete('/api/recordings/:id', { preHandler: app.requireUser }, async (request) => {

@@ -201,3 +201,14 @@ test('the owner deletes a recording: row and file are gone, and a second delete 
   assert.ok(!(await ann.get('/api/recordings/')).body.recordings.some((x: { id: number }) => x.id === ids.ann2));
   assert.equal((await ann.delete(`/api/recordings/${ids.ann2}`)).status, 404);
 });
+
+test('the waveform overview is served to owner and friends only, with the duration', async () => {
+  const r = await bob.get(`/api/recordings/${ids.ann1}/peaks?buckets=50`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.duration_ms, 2000);
+  assert.equal(r.body.sample_rate, 48000);
+  assert.equal(r.body.peaks.length, 50);
+  assert.ok(r.body.peaks.every((v: number) => v > 0.25 && v <= 0.31), JSON.stringify(r.body.peaks));
+  assert.equal((await cid.get(`/api/recordings/${ids.ann1}/peaks`)).status, 404);
+  assert.equal((await bob.get(`/api/recordings/${ids.ann1}/peaks?buckets=0`)).status, 400);
+});
