@@ -15,6 +15,7 @@ import { Feedback } from '../layout/feedback.js';
 import { SectionCard } from '../layout/section-card.js';
 import { usePresence } from '../presence.js';
 import { Link } from '../router.js';
+import { RecordingsPanel } from '../recordings/recordings-panel.js';
 import { ListenPanel } from '../stream/listen-panel.js';
 import { useAction } from '../use-action.js';
 
@@ -140,7 +141,7 @@ export function FriendPage({ username, me }: { username: string; me: string }) {
             <ListenPanel username={username} />
           </SectionCard>
           <SectionCard title="Recordings" testid="friend-recordings-section">
-            {/* MOUNT(recordings): <RecordingsPanel owner={username} /> */}
+            <RecordingsPanel owner={username} />
           </SectionCard>
         </>
       )}

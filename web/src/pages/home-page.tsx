@@ -11,6 +11,7 @@ import { FriendRequests } from '../friends/friend-requests.js';
 import { FriendsList } from '../friends/friends-list.js';
 import { SectionCard } from '../layout/section-card.js';
 import { usePresence } from '../presence.js';
+import { RecordingsPanel } from '../recordings/recordings-panel.js';
 import { BroadcastPanel } from '../stream/broadcast-panel.js';
 
 export function HomePage({ user }: { user: User }) {
@@ -47,7 +48,7 @@ export function HomePage({ user }: { user: User }) {
           </SectionCard>
 
           <SectionCard title="Recordings" testid="recordings-section">
-            {/* MOUNT(recordings): <RecordingsPanel owner={user.username} own /> */}
+            <RecordingsPanel owner={user.username} own />
           </SectionCard>
         </div>
 
