@@ -77,8 +77,9 @@ const FEATURES: Array<[name: string, plugin: FastifyPluginAsync]> = [
   ['auth', authPlugin],
   ['users', usersPlugin],
   ['friends', friendsPlugin],
-  ['presence', presencePlugin],
+  // streams before presence: at shutdown its preClose ends live streams while sockets can still tell friends.
   ['streams', streamsPlugin],
+  ['presence', presencePlugin],
   ['recordings', recordingsPlugin],
 ];
 

@@ -76,7 +76,12 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
   presence.onUserOffline((userId: number) => {
     live.userOffline(userId).catch((err: unknown) => app.log.error({ err, userId }, 'ending the stream of a user who went offline failed'));
   });
-  // Runs before the media plane, bus and database close (close-chain order).
+  // Shutdown ends every stream while friends' sockets are still open (preClose; streams is
+  // registered before presence so this runs before the sockets close), so they hear
+  // is_streaming:false; the close-chain step is the backstop, before media, bus and database close.
+  app.addHook('preClose', async () => {
+    await live.closeAll();
+  });
   closeChain.add('live streams', () => live.closeAll());
 
   // navigator.sendBeacon posts text/plain; the stop routes accept it (the Origin check still applies).
