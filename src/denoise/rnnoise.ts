@@ -1,0 +1,99 @@
+// RNNoise (Valin 2018) from @jitsi/rnnoise-wasm. Its "sync" build embeds the
+// WebAssembly binary and runs in Node (worker threads included) with no shim;
+// @shiguredo/rnnoise-wasm refuses to start outside a browser. RNNoise works on
+// 480-sample frames at 48 kHz and expects int16-scaled floats.
+import createRNNWasmModuleSync from '@jitsi/rnnoise-wasm/dist/rnnoise-sync.js';
+import type { DenoiseEngineName } from '../config.js';
+import { FRAME_SIZE, type DenoiseParams, type Denoiser } from './denoiser.js';
+import type { EngineRuntime } from './engine-runtime.js';
+
+interface RnnoiseModule {
+  ready: Promise<unknown>;
+  HEAPF32: Float32Array;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  _rnnoise_create(model: number): number;
+  _rnnoise_destroy(state: number): void;
+  _rnnoise_process_frame(state: number, out: number, input: number): number;
+}
+
+const INT16_SCALE = 32768;
+
+export class RnnoiseDenoiser implements Denoiser {
+  readonly engine: DenoiseEngineName = 'rnnoise';
+  /**
+   * RNNoise synthesizes each output frame by overlap-add with the previous window, so a
+   * frame's samples come out one frame later.
+   */
+  readonly latencyFrames = 1;
+  private state: number;
+  private readonly buf: number;
+  private readonly out = new Float32Array(FRAME_SIZE);
+  /** Linear gain floor from attenLimDb: output = max(denoised, floor·input) in the mix below. */
+  private mixDry = 0;
+  private readonly dryDelay = new Float32Array(FRAME_SIZE);
+
+  constructor(
+    private readonly mod: RnnoiseModule,
+    params: DenoiseParams,
+  ) {
+    this.state = mod._rnnoise_create(0);
+    this.buf = mod._malloc(FRAME_SIZE * 4);
+    this.setParams(params);
+  }
+
+  process(frame: Float32Array): Float32Array {
+    if (this.state === 0) throw new Error('RNNoise denoiser is closed');
+    const heap = this.mod.HEAPF32;
+    const base = this.buf >> 2;
+    for (let i = 0; i < FRAME_SIZE; i++) heap[base + i] = frame[i]! * INT16_SCALE;
+    this.mod._rnnoise_process_frame(this.state, this.buf, this.buf);
+    const h = this.mod.HEAPF32; // the heap view may have been replaced by memory growth
+    const out = this.out;
+    const dry = this.mixDry;
+    if (dry === 0) {
+      for (let i = 0; i < FRAME_SIZE; i++) out[i] = h[base + i]! / INT16_SCALE;
+    } else {
+      // Limited attenuation: add back a share of the input, delayed by RNNoise's one frame.
+      const d = this.dryDelay;
+      for (let i = 0; i < FRAME_SIZE; i++) {
+        out[i] = (1 - dry) * (h[base + i]! / INT16_SCALE) + dry * d[i]!;
+        d[i] = frame[i]!;
+      }
+      return out;
+    }
+    this.dryDelay.set(frame);
+    return out;
+  }
+
+  setParams(params: DenoiseParams): void {
+    // attenLimDb caps how far noise may be pushed down: keep 10^(-L/20) of the input.
+    // null = unlimited (no input kept); 0 = no attenuation at all (input passes).
+    const lim = params.attenLimDb;
+    this.mixDry = lim === null ? 0 : lim <= 0 ? 1 : Math.pow(10, -lim / 20);
+  }
+
+  reset(): void {
+    if (this.state === 0) return;
+    this.mod._rnnoise_destroy(this.state);
+    this.state = this.mod._rnnoise_create(0);
+    this.dryDelay.fill(0);
+  }
+
+  close(): void {
+    if (this.state === 0) return;
+    this.mod._rnnoise_destroy(this.state);
+    this.mod._free(this.buf);
+    this.state = 0;
+  }
+}
+
+export async function loadRnnoiseRuntime(): Promise<EngineRuntime> {
+  const mod = createRNNWasmModuleSync() as unknown as RnnoiseModule;
+  await mod.ready;
+  return {
+    engine: 'rnnoise',
+    createStream: (params) => new RnnoiseDenoiser(mod, params),
+    close: async () => {},
+  };
+}

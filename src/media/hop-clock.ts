@@ -1,0 +1,105 @@
+// The one clock of a media worker: a hop every 10 ms, scheduled against
+// absolute deadlines (t0 + n·period) so timer lateness never accumulates into
+// drift. If the thread was stalled (GC, a slow hop), missed hops run back to
+// back to catch up, up to a bound; beyond it the clock skips ahead instead of
+// bursting seconds of audio. A hop that finishes after the next hop's
+// deadline counts as late (what bench:streams watches).
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from './latency-histogram.js';
+
+export interface HopClockStats {
+  hops: number;
+  /** Hops whose work ended after the following hop was due. */
+  lateHops: number;
+  maxLatenessMs: number;
+  skippedHops: number;
+  busyP50Ms: number;
+  busyP95Ms: number;
+  busyMaxMs: number;
+}
+
+export class HopClock {
+  private timer: NodeJS.Timeout | null = null;
+  private t0 = 0;
+  private n = 0;
+  private hops = 0;
+  private lateHops = 0;
+  private maxLatenessMs = 0;
+  private skippedHops = 0;
+  private busyMaxMs = 0;
+  private readonly busy = new LatencyHistogram(0.05, 100);
+  private readonly tick = (): void => this.run();
+
+  constructor(
+    private readonly onHop: (nowMs: number) => void,
+    readonly periodMs = 10,
+    private readonly maxCatchUpHops = 10,
+  ) {}
+
+  get running(): boolean {
+    return this.timer !== null;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.t0 = performance.now();
+    this.n = 0;
+    this.timer = setTimeout(this.tick, this.periodMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private run(): void {
+    let now = performance.now();
+    let due = this.t0 + (this.n + 1) * this.periodMs;
+    if (now - due > this.maxCatchUpHops * this.periodMs) {
+      const behind = Math.floor((now - due) / this.periodMs);
+      this.skippedHops += behind;
+      this.n += behind;
+      due = this.t0 + (this.n + 1) * this.periodMs;
+    }
+    while (due <= now + 0.5) {
+      this.n++;
+      const started = performance.now();
+      this.onHop(started);
+      const ended = performance.now();
+      this.hops++;
+      const busy = ended - started;
+      this.busy.record(busy);
+      if (busy > this.busyMaxMs) this.busyMaxMs = busy;
+      const lateness = ended - (due + this.periodMs);
+      if (lateness > 0) {
+        this.lateHops++;
+        if (lateness > this.maxLatenessMs) this.maxLatenessMs = lateness;
+      }
+      now = ended;
+      due = this.t0 + (this.n + 1) * this.periodMs;
+    }
+    if (this.timer === null) return; // stopped by a hop
+    this.timer = setTimeout(this.tick, Math.max(0, due - performance.now()));
+  }
+
+  stats(): HopClockStats {
+    return {
+      hops: this.hops,
+      lateHops: this.lateHops,
+      maxLatenessMs: this.maxLatenessMs,
+      skippedHops: this.skippedHops,
+      busyP50Ms: this.busy.percentile(50),
+      busyP95Ms: this.busy.percentile(95),
+      busyMaxMs: this.busyMaxMs,
+    };
+  }
+
+  resetStats(): void {
+    this.hops = 0;
+    this.lateHops = 0;
+    this.maxLatenessMs = 0;
+    this.skippedHops = 0;
+    this.busyMaxMs = 0;
+    this.busy.reset();
+  }
+}

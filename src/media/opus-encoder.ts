@@ -1,0 +1,44 @@
+// The one Opus encoder of a session: denoised 48 kHz mono frames in, packets
+// out, encoded ONCE and shared by every listener. Mono packets inside an
+// opus/48000/2 SDP are normal (RFC 7587 §7): the packet's TOC says "mono"
+// and browsers play it on both channels.
+import { Encoder } from '@evan/opus';
+
+/** Speech at this rate is transparent for Opus SILK/hybrid; FEC needs headroom above ~24 kbit/s. */
+export const OPUS_BITRATE = 40_000;
+/** Expected loss the encoder plans in-band FEC for (libopus only adds LBRR when this is > 0). */
+export const OPUS_PLANNED_LOSS_PCT = 5;
+
+export class OpusEncoder {
+  private encoder: Encoder | null;
+  private readonly pcm = new Int16Array(960);
+
+  constructor() {
+    const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
+    encoder.bitrate = OPUS_BITRATE;
+    encoder.inband_fec = true;
+    encoder.packet_loss = OPUS_PLANNED_LOSS_PCT;
+    encoder.complexity = 5;
+    encoder.signal = 'voice';
+    this.encoder = encoder;
+  }
+
+  /**
+   * Encodes `samples` (480 = 10 ms or 960 = 20 ms) from frame. Returns a fresh Buffer:
+   * listeners' senders keep it for retransmission, so it must not be reused.
+   */
+  encode(frame: Float32Array, samples: number): Buffer {
+    if (this.encoder === null) throw new Error('encoder is closed');
+    const pcm = this.pcm;
+    for (let i = 0; i < samples; i++) {
+      const s = frame[i]!;
+      pcm[i] = s >= 1 ? 32767 : s <= -1 ? -32768 : s === s ? Math.round(s * 32767) : 0;
+    }
+    const out = this.encoder.encode(samples === pcm.length ? pcm : pcm.subarray(0, samples));
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  close(): void {
+    this.encoder = null;
+  }
+}

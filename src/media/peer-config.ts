@@ -1,0 +1,119 @@
+// werift peer configuration for every server-side peer connection, derived
+// from Config so the server works behind NAT and inside a fixed UDP range.
+import { RTCRtpCodecParameters, type RTCIceServer, type RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
+import type { Config } from '../config.js';
+
+/** Chromium's default Opus payload type; werift answers with the offerer's number anyway. */
+export const OPUS_PAYLOAD_TYPE = 111;
+
+/**
+ * RFC 7587 §7: Opus is always signalled as opus/48000/2, even for mono; the
+ * packets themselves say whether they carry one or two channels.
+ */
+export function opusCodec(): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: 'audio/opus',
+    clockRate: 48_000,
+    channels: 2,
+    payloadType: OPUS_PAYLOAD_TYPE,
+    parameters: 'minptime=10;useinbandfec=1',
+    rtcpFeedback: [],
+  });
+}
+
+export type IcePeerConfig = Pick<Config, 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers'>;
+
+export function peerConfig(config: IcePeerConfig): RTCPeerConnectionConfig {
+  const portRange: [number, number] | undefined =
+    config.icePortMin !== undefined && config.icePortMax !== undefined
+      ? // werift refuses min == max; a one-port "range" is widened by one.
+        [config.icePortMin, Math.max(config.icePortMax, config.icePortMin + 1)]
+      : undefined;
+  return {
+    codecs: { audio: [opusCodec()] },
+    headerExtensions: { audio: [] },
+    iceServers: parseIceServers(config.iceServers),
+    icePortRange: portRange,
+    // werift skips loopback while gathering; tests and single-machine setups
+    // need it, and the announced address is how a NATed server is reachable.
+    iceAdditionalHostAddresses: [
+      '127.0.0.1',
+      ...(config.iceAnnouncedAddress !== undefined ? [config.iceAnnouncedAddress] : []),
+    ],
+    iceUseIpv6: false,
+    // Without a filter werift pairs a loopback local candidate with remote
+    // non-loopback ones (and vice versa); those checks can never succeed and
+    // only delay nomination.
+    iceFilterCandidatePair: (pair) => isLoopback(pair.localCandidate.host) === isLoopback(pair.remoteCandidate.host),
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.') || host === '::1' || host === 'localhost';
+}
+
+/**
+ * `stun:host:port` or `turn:user:pass@host:port[?transport=tcp]` (the ICE_SERVERS
+ * syntax documented in README) → W3C RTCIceServer.
+ */
+export function parseIceServers(entries: string[]): RTCIceServer[] {
+  return entries.map((entry) => {
+    const m = /^(stuns?|turns?):(?:([^:@]+):([^@]+)@)?(.+)$/.exec(entry);
+    if (!m) throw new Error(`invalid ICE server "${entry}": expected stun:host:port or turn:user:pass@host:port`);
+    const [, scheme, username, credential, rest] = m;
+    const server: RTCIceServer = { urls: `${scheme}:${rest}` };
+    if (username !== undefined) {
+      server.username = decodeURIComponent(username);
+      server.credential = decodeURIComponent(credential!);
+    }
+    return server;
+  });
+}
+
+/**
+ * werift queries stun.l.google.com when no STUN server is configured and waits up to 5 s
+ * for it before the description is complete. Without configured servers a server must not
+ * talk to the internet at all, so the gatherer's STUN server is cleared once it exists
+ * (after createOffer / setRemoteDescription, before setLocalDescription).
+ */
+export function suppressDefaultStun(pc: RTCPeerConnection, iceServers: RTCIceServer[]): void {
+  const hasStun = iceServers.some((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => u.startsWith('stun')));
+  if (hasStun) return;
+  for (const transport of pc.iceTransports) {
+    (transport.connection as unknown as { stunServer: unknown }).stunServer = undefined;
+  }
+}
+
+export const MAX_SDP_BYTES = 64 * 1024;
+
+/** Cheap structural check before werift parses it: werift accepts some garbage and fails later. */
+export function sdpProblem(sdp: string, want: 'send' | 'receive'): string | null {
+  if (typeof sdp !== 'string' || sdp.length === 0) return 'empty SDP';
+  if (sdp.length > MAX_SDP_BYTES) return `SDP larger than ${MAX_SDP_BYTES} bytes`;
+  if (!sdp.startsWith('v=0')) return 'SDP must start with v=0';
+  const audio = /^m=audio [0-9]+ [A-Z/]+ [0-9 ]+\r?$/m.exec(sdp);
+  if (!audio) return 'SDP has no audio m-line';
+  if (!/^a=rtpmap:[0-9]+ opus\/48000\/2\r?$/im.test(sdp)) return 'SDP offers no opus/48000/2';
+  if (!/^a=fingerprint:/m.test(sdp)) return 'SDP has no DTLS fingerprint';
+  if (!/^a=ice-ufrag:/m.test(sdp)) return 'SDP has no ICE credentials';
+  const direction = /^a=(sendrecv|sendonly|recvonly|inactive)\r?$/m.exec(sdp)?.[1] ?? 'sendrecv';
+  if (want === 'send' && direction !== 'sendrecv' && direction !== 'sendonly') return `broadcaster offer is ${direction}`;
+  if (want === 'receive' && direction !== 'sendrecv' && direction !== 'recvonly') return `listener offer is ${direction}`;
+  return null;
+}
+
+/** Applies a remote offer and returns the complete answer (all candidates inline: no trickle over HTTP). */
+export async function answerOffer(
+  pc: RTCPeerConnection,
+  offerSdp: string,
+  iceServers: RTCIceServer[],
+  prepare: () => void = () => {},
+): Promise<string> {
+  await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+  prepare();
+  suppressDefaultStun(pc, iceServers);
+  await pc.setLocalDescription(await pc.createAnswer());
+  const sdp = pc.localDescription?.sdp;
+  if (!sdp) throw new Error('werift produced no local description');
+  return sdp;
+}

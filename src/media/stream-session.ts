@@ -1,0 +1,305 @@
+// StreamSession: one broadcaster peer connection and its listener peer
+// connections, living on one worker. Each hop the worker's clock calls
+// pull() (jitter buffer → one 10 ms input frame), denoises the frame together
+// with the other sessions' frames, then deliver(): recorder, Opus encoder
+// (once, 20 ms packets) and the same payload to every listener.
+import { performance } from 'node:perf_hooks';
+import { RTCPeerConnection, type RTCIceServer, type RtpPacket } from 'werift';
+import type { Config, DenoiseEngineName } from '../config.js';
+import { FRAME_SIZE, SAMPLE_RATE, type DenoiseParams, type Denoiser } from '../denoise/denoiser.js';
+import { JitterBuffer, type FrameKind } from './jitter-buffer.js';
+import { LatencyHistogram } from './latency-histogram.js';
+import { ListenerPeer } from './listener-peer.js';
+import { MediaError, type RecordingSummary, type SessionEndReason, type SessionSummary, type StartSessionOptions } from './media-plane.js';
+import { OpusDecoder } from './opus-decoder.js';
+import { OpusEncoder } from './opus-encoder.js';
+import { answerOffer, parseIceServers, peerConfig, sdpProblem } from './peer-config.js';
+import { WavRecorder } from './recorder.js';
+
+export interface SessionHooks {
+  ended(summary: SessionSummary, reason: SessionEndReason): void;
+  listenerCount(listeners: number): void;
+  recordingFailed(message: string): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type SessionState = 'live' | 'closing' | 'closed';
+
+export interface SessionStats {
+  sessionId: string;
+  engine: DenoiseEngineName;
+  listeners: number;
+  hops: number;
+  packetsOut: number;
+  frames: Record<FrameKind, number>;
+  jitter: ReturnType<JitterBuffer['toJSON']>;
+  /** RTP packet in → first RTP packet out carrying its audio, ms (engine algorithmic delay not included). */
+  addedLatencyMs: ReturnType<LatencyHistogram['toJSON']>;
+  algorithmicLatencyMs: number;
+  listenerSendErrors: number;
+}
+
+const SAMPLES_20MS = 960;
+
+export class StreamSession {
+  readonly id: string;
+  state: SessionState = 'live';
+  /** This hop's input frame (filled by pull()). */
+  readonly input = new Float32Array(FRAME_SIZE);
+
+  private readonly startedAtMs: number;
+  private readonly decoder = new OpusDecoder();
+  private readonly jitter: JitterBuffer;
+  private readonly encoder = new OpusEncoder();
+  private readonly pending = new Float32Array(SAMPLES_20MS);
+  private pendingSamples = 0;
+  private pendingArrivalMs = NaN;
+  private readonly latency = new LatencyHistogram();
+  private readonly iceServers: RTCIceServer[];
+  private broadcaster: RTCPeerConnection | null = null;
+  private readonly listeners = new Map<string, ListenerPeer>();
+  private recorder: WavRecorder | null = null;
+  private rawRecorder: WavRecorder | null = null;
+  private recordingFailure: string | null = null;
+  private hops = 0;
+  private packetsOut = 0;
+  private readonly frames: Record<FrameKind, number> = { audio: 0, recovered: 0, concealed: 0, silence: 0 };
+  private summary: Promise<SessionSummary> | null = null;
+
+  constructor(
+    private readonly opts: StartSessionOptions,
+    readonly denoiser: Denoiser,
+    private readonly config: Pick<Config, 'noMediaTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers'>,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.id = opts.sessionId;
+    this.startedAtMs = performance.now();
+    this.jitter = new JitterBuffer(this.decoder);
+    this.iceServers = parseIceServers(config.iceServers);
+    if (opts.recording) this.openRecorders(opts.recording);
+  }
+
+  get engine(): DenoiseEngineName {
+    return this.denoiser.engine;
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  async answerBroadcaster(offerSdp: string): Promise<string> {
+    this.assertLive();
+    const problem = sdpProblem(offerSdp, 'send');
+    if (problem) throw new MediaError('bad-sdp', problem);
+    if (this.broadcaster) throw new MediaError('invalid-state', 'this stream already has a broadcaster connection');
+    const pc = new RTCPeerConnection(peerConfig(this.config));
+    this.broadcaster = pc;
+    pc.onTrack.subscribe((track) => {
+      if (track.kind !== 'audio') return;
+      track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+        if (this.state !== 'live') return;
+        this.jitter.processInput(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload, performance.now());
+      });
+    });
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'failed') void this.endOnItsOwn('ice-failed');
+    });
+    try {
+      return await answerOffer(pc, offerSdp, this.iceServers, () => {
+        for (const t of pc.getTransceivers()) if (t.kind === 'audio') t.setDirection('recvonly');
+      });
+    } catch (err) {
+      this.broadcaster = null;
+      await pc.close().catch(() => {});
+      if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
+      throw new MediaError('bad-sdp', `broadcaster offer rejected: ${messageOf(err)}`);
+    }
+  }
+
+  async addListener(listenerId: string, offerSdp: string): Promise<string> {
+    this.assertLive();
+    const problem = sdpProblem(offerSdp, 'receive');
+    if (problem) throw new MediaError('bad-sdp', problem);
+    if (this.listeners.has(listenerId)) throw new MediaError('invalid-state', `listener ${listenerId} already connected`);
+    if (this.listeners.size >= this.opts.maxListeners) {
+      throw new MediaError('listener-limit', `this stream already has ${this.opts.maxListeners} listeners`);
+    }
+    const peer = new ListenerPeer(listenerId, new RTCPeerConnection(peerConfig(this.config)), (p, why) => {
+      if (why === 'failed') this.hooks.warn('listener connection failed', { sessionId: this.id, listenerId: p.id });
+      void this.removeListener(p.id);
+    });
+    this.listeners.set(listenerId, peer);
+    this.hooks.listenerCount(this.listeners.size);
+    try {
+      return await peer.answer(offerSdp, this.iceServers);
+    } catch (err) {
+      await this.removeListener(listenerId);
+      throw new MediaError('bad-sdp', `listener offer rejected: ${messageOf(err)}`);
+    }
+  }
+
+  async removeListener(listenerId: string): Promise<void> {
+    const peer = this.listeners.get(listenerId);
+    if (!peer) return;
+    this.listeners.delete(listenerId);
+    if (this.state === 'live') this.hooks.listenerCount(this.listeners.size);
+    await peer.close().catch((err) => this.hooks.warn('closing a listener failed', { sessionId: this.id, error: messageOf(err) }));
+  }
+
+  setDenoiseParams(params: DenoiseParams): void {
+    this.denoiser.setParams(params);
+  }
+
+  /** Hop, part 1: the next 10 ms of input (never waits) and the no-media watchdog. */
+  pull(nowMs: number): void {
+    this.hops++;
+    const kind = this.jitter.processOutput(nowMs, this.input);
+    this.frames[kind]++;
+    this.rawRecorder?.write(this.input);
+    const lastPacket = Math.max(this.jitter.lastPacketAtMs, this.startedAtMs);
+    if (nowMs - lastPacket > this.config.noMediaTimeoutMs && this.state === 'live') {
+      void this.endOnItsOwn('no-media');
+    }
+  }
+
+  /** Hop, part 2: the denoised frame to the recorder, the encoder and every listener. */
+  deliver(frame: Float32Array): void {
+    if (this.state !== 'live') return;
+    this.recorder?.write(frame);
+    // Packets start where the broadcaster's packets start, so a packet's audio leaves one
+    // hop after its second half arrives instead of waiting for half of the next one.
+    if (this.pendingSamples > 0 && this.jitter.lastFrameStartsPacket) this.flushPacket();
+    if (this.pendingSamples === 0) this.pendingArrivalMs = this.jitter.lastFrameArrivalMs;
+    this.pending.set(frame, this.pendingSamples);
+    this.pendingSamples += FRAME_SIZE;
+    if (this.pendingSamples === SAMPLES_20MS) this.flushPacket();
+  }
+
+  private flushPacket(): void {
+    const samples = this.pendingSamples;
+    this.pendingSamples = 0;
+    let payload: Buffer;
+    try {
+      payload = this.encoder.encode(this.pending, samples);
+    } catch (err) {
+      this.hooks.warn('Opus encode failed', { sessionId: this.id, error: messageOf(err) });
+      return;
+    }
+    for (const peer of this.listeners.values()) peer.send(payload, samples);
+    this.packetsOut++;
+    const arrival = this.pendingArrivalMs;
+    if (arrival === arrival) this.latency.record(performance.now() - arrival);
+  }
+
+  stats(): SessionStats {
+    let listenerSendErrors = 0;
+    for (const peer of this.listeners.values()) listenerSendErrors += peer.sendErrors;
+    return {
+      sessionId: this.id,
+      engine: this.engine,
+      listeners: this.listeners.size,
+      hops: this.hops,
+      packetsOut: this.packetsOut,
+      frames: { ...this.frames },
+      jitter: this.jitter.toJSON(),
+      addedLatencyMs: this.latency.toJSON(),
+      algorithmicLatencyMs: this.denoiser.latencyFrames * 10,
+      listenerSendErrors,
+    };
+  }
+
+  resetLatencyStats(): void {
+    this.latency.reset();
+  }
+
+  /** Ends the session (idempotent: every caller gets the same summary). */
+  close(): Promise<SessionSummary> {
+    this.summary ??= this.doClose();
+    return this.summary;
+  }
+
+  private async endOnItsOwn(reason: SessionEndReason): Promise<void> {
+    if (this.summary) return;
+    const summary = await this.close();
+    this.hooks.ended(summary, reason);
+  }
+
+  private async doClose(): Promise<SessionSummary> {
+    this.state = 'closing';
+    const durationMs = Math.round(performance.now() - this.startedAtMs);
+    const recording = this.closeRecorders();
+    const peers = [...this.listeners.values()];
+    this.listeners.clear();
+    const closing: Promise<void>[] = peers.map((p) => p.close());
+    if (this.broadcaster) closing.push(this.broadcaster.close());
+    const settled = await Promise.allSettled(closing);
+    for (const r of settled) {
+      if (r.status === 'rejected') this.hooks.warn('closing a peer connection failed', { sessionId: this.id, error: messageOf(r.reason) });
+    }
+    this.encoder.close();
+    this.decoder.close();
+    this.denoiser.close();
+    this.state = 'closed';
+    return { sessionId: this.id, engine: this.engine, durationMs, recording };
+  }
+
+  private openRecorders(rec: NonNullable<StartSessionOptions['recording']>): void {
+    const fail = (message: string): void => {
+      if (this.recordingFailure !== null) return;
+      this.recordingFailure = message;
+      this.hooks.recordingFailed(message);
+    };
+    try {
+      this.recorder = WavRecorder.open(rec.filePath, SAMPLE_RATE);
+      this.recorder.onError = fail;
+    } catch (err) {
+      this.hooks.warn('recording could not start', { sessionId: this.id, error: messageOf(err) });
+      // Reported after construction returns, so the owner has registered the session.
+      queueMicrotask(() => fail(`recording could not start: ${messageOf(err)}`));
+      return;
+    }
+    if (rec.rawFilePath !== null) {
+      try {
+        this.rawRecorder = WavRecorder.open(rec.rawFilePath, SAMPLE_RATE);
+        this.rawRecorder.onError = (m) => this.hooks.warn('raw recording stopped', { sessionId: this.id, error: m });
+      } catch (err) {
+        this.hooks.warn('raw recording could not start', { sessionId: this.id, error: messageOf(err) });
+      }
+    }
+  }
+
+  private closeRecorders(): RecordingSummary | null {
+    const rec = this.opts.recording;
+    if (!rec) return null;
+    this.rawRecorder?.close();
+    if (!this.recorder) {
+      return {
+        filePath: rec.filePath,
+        rawFilePath: null,
+        durationMs: 0,
+        sizeBytes: 0,
+        sampleRate: SAMPLE_RATE,
+        complete: false,
+        error: this.recordingFailure ?? 'recording never started',
+      };
+    }
+    const r = this.recorder.close();
+    return {
+      filePath: rec.filePath,
+      rawFilePath: this.rawRecorder ? rec.rawFilePath : null,
+      durationMs: r.durationMs,
+      sizeBytes: r.sizeBytes,
+      sampleRate: r.sampleRate,
+      complete: r.complete,
+      error: r.error,
+    };
+  }
+
+  private assertLive(): void {
+    if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream has ended');
+  }
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
