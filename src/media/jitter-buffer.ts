@@ -76,6 +76,9 @@ export class JitterBuffer {
   private nextSeq = 0;
   private highestSeq = 0;
   private lastDuration = 960;
+  private decodedAny = false;
+  /** Frames still to drop (one every other hop) after a window found too much buffering. */
+  private dropBudget = 0;
   private concealedRun = 0;
 
   private readonly fifo = new Float32Array(MAX_FRAME * 2 + FRAME_SIZE * 2);
@@ -143,7 +146,10 @@ export class JitterBuffer {
     } else {
       const delta = ((seq16 - (this.highestSeq & 0xffff) + 0x8000) & 0xffff) - 0x8000;
       seq = this.highestSeq + delta;
-      if (seq < this.nextSeq) {
+      if (seq < this.nextSeq && !this.decodedAny && this.nextSeq - seq < this.capacity / 2) {
+        // Nothing played yet: the first packet to arrive was not the first one sent.
+        this.nextSeq = seq;
+      } else if (seq < this.nextSeq) {
         // Already played (or concealed). A sender that restarted its numbering lands here too.
         if (this.nextSeq - seq > this.capacity * 4) this.resync(seq);
         else {
@@ -208,12 +214,21 @@ export class JitterBuffer {
     return kind;
   }
 
+  private fillTo(samples: number): void {
+    // Only packets already here: looking further ahead must not declare anything lost.
+    while (this.fifoLen < samples) {
+      const slot = this.slots[this.nextSeq % this.capacity]!;
+      if (!slot.used || slot.seq !== this.nextSeq || !this.fillOnce(-Infinity)) return;
+    }
+  }
+
   /** Decodes (or conceals) the next packet into the fifo; false when it must wait. */
   private fillOnce(nowMs: number): boolean {
     const slot = this.slots[this.nextSeq % this.capacity]!;
     if (slot.used && slot.seq === this.nextSeq) {
       slot.used = false;
       this.nextSeq++;
+      this.decodedAny = true;
       let n = 0;
       try {
         n = this.decoder.decode(slot.data.subarray(0, slot.length), this.fifo, this.fifoLen);
@@ -241,6 +256,14 @@ export class JitterBuffer {
     if (firstLater === null) return false;
     const waited = nowMs - firstLater.arrivalMs;
     if (waited < this.reorderWaitMs && this.highestSeq - this.nextSeq < 3) return false;
+    const gap = firstLater.seq - this.nextSeq;
+    if (gap > 2 || this.concealedRun >= this.maxConcealSamples) {
+      // A long hole (sender paused, or a burst that took its time already spent concealing):
+      // go straight to the audio that is here rather than play the hole out.
+      this.counters.lost += gap;
+      this.nextSeq = firstLater.seq;
+      return true;
+    }
     const lostSeq = this.nextSeq;
     this.nextSeq++;
     if (firstLater.seq === lostSeq + 1) {
@@ -319,14 +342,19 @@ export class JitterBuffer {
   private maybeAccelerate(): void {
     const level = this.levelSamples();
     if (level < this.minLevelInWindow) this.minLevelInWindow = level;
-    if (++this.hopsInWindow < this.windowHops) return;
-    // Steady state without extra delay the level dips to exactly one hop just before each
-    // packet arrives; anything above that (plus a jitter margin) is latency nobody needed.
-    const spare = this.minLevelInWindow - FRAME_SIZE;
-    const margin = Math.max(FRAME_SIZE, 2 * this.jitterSamples);
-    this.hopsInWindow = 0;
-    this.minLevelInWindow = Infinity;
-    if (spare < margin || this.fifoLen < FRAME_SIZE * 2) return;
+    if (++this.hopsInWindow >= this.windowHops) {
+      // Steady state without extra delay the level dips to exactly one hop just before each
+      // packet arrives; anything above that (plus a jitter margin) is latency nobody needed.
+      const spare = this.minLevelInWindow - FRAME_SIZE;
+      const margin = Math.max(FRAME_SIZE, 2 * this.jitterSamples);
+      this.hopsInWindow = 0;
+      this.minLevelInWindow = Infinity;
+      this.dropBudget = spare >= margin ? Math.floor((spare - margin) / FRAME_SIZE) + 1 : 0;
+    }
+    if (this.dropBudget === 0 || (this.hopsInWindow & 1) === 1) return;
+    this.fillTo(FRAME_SIZE * 2);
+    if (this.fifoLen < FRAME_SIZE * 2) return;
+    this.dropBudget--;
     // Fade the frame being dropped into the one that replaces it.
     const f = this.fifo;
     for (let i = 0; i < CROSSFADE; i++) {
