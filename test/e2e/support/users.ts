@@ -40,7 +40,8 @@ export async function newUser(browser: Browser, server: TestServer, opts: NewUse
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    // Chromium logs every 4xx as "Failed to load resource"; expected refusals (401 before sign-in) are not page errors.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
   });
   if ((opts.via ?? 'ui') === 'api') {
     await apiCall(context, server, 'POST', '/api/auth/signup', { username, password });
