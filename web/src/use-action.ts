@@ -3,6 +3,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage } from './api.js';
 
+const SUCCESS_VISIBLE_MS = 8000;
+
 export interface ActionState {
   busy: boolean;
   message: string | null;
@@ -18,6 +20,12 @@ export function useAction(): ActionState {
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
   useEffect(() => () => void (mounted.current = false), []);
+  // A success note is news, not state: it fades after a while (errors stay until the next try).
+  useEffect(() => {
+    if (!message) return;
+    const t = setTimeout(() => setMessage(null), SUCCESS_VISIBLE_MS);
+    return () => clearTimeout(t);
+  }, [message]);
 
   const run = useCallback<ActionState['run']>(async (fn, fallbackMessage) => {
     setBusy(true);
