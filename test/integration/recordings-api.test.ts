@@ -37,7 +37,8 @@ async function addRecording(owner: string, fileName: string, startedAt: string, 
 }
 
 before(async () => {
-  t = await startTestApp();
+  // No media plane: these tests never stream, and recordings do not need one.
+  t = await startTestApp({}, { media: null });
   [ann, bob, cid, dan, anon] = [0, 1, 2, 3, 4].map(() => new Client(t.base));
   for (const [c, name] of [[ann, 'ann'], [bob, 'bob'], [cid, 'cid'], [dan, 'dan']] as const) {
     users[name] = (await c.signup(name)).body.user.id;
