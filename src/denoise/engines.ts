@@ -3,6 +3,7 @@
 // server; it runs RNNoise and says why.
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { EngineRuntime } from './engine-runtime.js';
+import { loadDfn3Runtime } from './dfn/runtime.js';
 import { createNoneRuntime } from './none.js';
 import { loadRnnoiseRuntime } from './rnnoise.js';
 
@@ -26,14 +27,15 @@ export async function loadEngineRuntime(
     case 'rnnoise':
       return { runtime: await loadRnnoiseRuntime(), fallbackReason: null };
     case 'dfn3': {
-      const reason = await dfn3FailureReason(config);
+      let reason: string;
+      try {
+        return { runtime: await loadDfn3Runtime(config.dfnModelDir), fallbackReason: null };
+      } catch (e) {
+        reason = `${DFN3_UNAVAILABLE}: ${(e as Error).message}`;
+      }
       log.warn({ engine, modelDir: config.dfnModelDir, reason }, 'DeepFilterNet3 unavailable; falling back to rnnoise');
       return { runtime: await loadRnnoiseRuntime(), fallbackReason: reason };
     }
   }
 }
 
-/** Placeholder until the DeepFilterNet3 runtime lands (its engineer replaces this case). */
-async function dfn3FailureReason(_config: Config): Promise<string> {
-  return DFN3_UNAVAILABLE;
-}
