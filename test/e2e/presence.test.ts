@@ -258,4 +258,40 @@ describe('presence and friends in the browser', () => {
     await quinContext.close();
     await waitForPresence(pat.page, quin.username, 'offline');
   });
+  test('a socket that stops answering pings is dropped and redialled; one that answers stays up', T, async () => {
+    const rae = await user('rae');
+    // Fake timers in the page: heartbeat and back-off run in fast-forward, the network stays real.
+    await rae.context.clock.install();
+    let sockets = 0;
+    let dropPings = false;
+    await rae.context.routeWebSocket(/\/ws$/, (ws) => {
+      sockets++;
+      const srv = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (dropPings && String(m).includes('"ping"')) return; // a dead path: the ping never arrives
+        srv.send(m);
+      });
+    });
+    const status = rae.page.getByTestId('connection-status');
+    await openHome(rae.page);
+    await rae.page.locator('[data-testid="connection-status"][data-state="open"]').waitFor();
+    assert.equal(sockets, 1);
+
+    // Answered pings: the socket stays.
+    await rae.page.clock.fastForward(10_000);
+    await rae.page.waitForTimeout(200); // the pong's round trip (real network)
+    await rae.page.clock.fastForward(6_000);
+    assert.equal(await status.getAttribute('data-state'), 'open');
+    assert.equal(sockets, 1);
+
+    // Unanswered ping: after the answer deadline the socket is dropped and redialled.
+    dropPings = true;
+    await rae.page.clock.fastForward(10_000);
+    await rae.page.clock.fastForward(5_000);
+    await rae.page.locator('[data-testid="connection-status"][data-state="down"]').waitFor();
+    dropPings = false;
+    await rae.page.clock.fastForward(1_000); // first back-off step is at most 0.5 s
+    await rae.page.locator('[data-testid="connection-status"][data-state="open"]').waitFor();
+    assert.equal(sockets, 2);
+  });
 });
