@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DFN3_PARAMS } from '../../src/denoise/dfn/dfn-config.js';
-import { STAGE_DF, STAGE_GAINS, STAGE_ZERO_GAINS, DEFAULT_THRESHOLDS, attenLimFactor, stagesFor } from '../../src/denoise/dfn/deep-filter.js';
+import { STAGE_DF, STAGE_GAINS, STAGE_ZERO_GAINS, DEFAULT_THRESHOLDS, TRACT_REALTIME_THRESHOLDS, attenLimFactor, stagesFor } from '../../src/denoise/dfn/deep-filter.js';
 import { erbBandWidths } from '../../src/denoise/dfn/erb.js';
 import { RealFft } from '../../src/denoise/dfn/fft.js';
 import { FeatureNormalizer, MEAN_NORM_INIT, UNIT_NORM_INIT, normAlpha } from '../../src/denoise/dfn/normalization.js';
@@ -61,7 +61,7 @@ test('STFT analysis then synthesis reproduces the input delayed by one hop (erro
 test('stream DSP with identity gains returns the input delayed by its latency of 3 hops', () => {
   const shared = new DfnDspShared(DFN3_PARAMS);
   assert.equal(shared.latencyHops, 3);
-  const dsp = new DfnStreamDsp(shared);
+  const dsp = new DfnStreamDsp(shared, { thresholds: TRACT_REALTIME_THRESHOLDS });
   const { hopSize, nbErb, nbDf, dfOrder } = DFN3_PARAMS;
   const ones = new Float32Array(nbErb).fill(1);
   const coefs = new Float32Array(nbDf * dfOrder * 2);
@@ -148,11 +148,12 @@ test('normalization states start at the libDF ramps and decay exponentially towa
   assert.deepEqual(Array.from(norm.meanState), Array.from(new FeatureNormalizer(widths, 96, a).meanState));
 });
 
-test('local-SNR gating and attenuation limits follow tract.rs', () => {
-  assert.equal(stagesFor(-20, DEFAULT_THRESHOLDS), STAGE_ZERO_GAINS);
-  assert.equal(stagesFor(0, DEFAULT_THRESHOLDS), STAGE_GAINS | STAGE_DF);
-  assert.equal(stagesFor(25, DEFAULT_THRESHOLDS), STAGE_GAINS);
-  assert.equal(stagesFor(35, DEFAULT_THRESHOLDS), 0);
+test('local-SNR gating follows tract.rs; by default every frame in the model\'s lsnr range gets both stages', () => {
+  assert.equal(stagesFor(-20, TRACT_REALTIME_THRESHOLDS), STAGE_ZERO_GAINS);
+  assert.equal(stagesFor(0, TRACT_REALTIME_THRESHOLDS), STAGE_GAINS | STAGE_DF);
+  assert.equal(stagesFor(25, TRACT_REALTIME_THRESHOLDS), STAGE_GAINS);
+  assert.equal(stagesFor(35, TRACT_REALTIME_THRESHOLDS), 0);
+  for (const lsnr of [-15, 0, 20, 30, 35]) assert.equal(stagesFor(lsnr, DEFAULT_THRESHOLDS), STAGE_GAINS | STAGE_DF);
   assert.equal(attenLimFactor(null), 0);
   assert.equal(attenLimFactor(100), 0);
   assert.equal(attenLimFactor(0), 1);
