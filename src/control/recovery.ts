@@ -7,7 +7,7 @@
 // streams are removed and the owners' friends are told they are offline.
 // Assumes this process is the only recorder writing to recordingsDir (one node,
 // or one recordings folder per node).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
@@ -16,6 +16,7 @@ import { allActiveStreams, releaseActiveStream } from '../store/active-streams.j
 import type { Db } from '../store/db.js';
 import {
   createRecording,
+  deleteRecording,
   finalizeRecording,
   getRecording,
   knownRecordingFiles,
@@ -54,11 +55,24 @@ export interface RecoveryReport {
 export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryReport> {
   const { db, recordingsDir, log } = deps;
   const report: RecoveryReport = { recovered: [], staleStreams: [], skipped: [] };
-  await mkdir(recordingsDir, { recursive: true });
+  let folderUsable = true;
+  try {
+    await mkdir(recordingsDir, { recursive: true });
+  } catch (err) {
+    // Streams still work without recordings (each start reports recording_stopped); say why loudly.
+    log.error({ err, recordingsDir }, 'recordings folder unusable: recordings cannot be repaired or made until it is fixed');
+    folderUsable = false;
+  }
 
-  // 1. Rows a crash left in 'recording'.
-  for (const row of await unfinishedRecordings(db)) {
+  // 1. Rows a crash left in 'recording' (kept for the next start while the folder is unusable).
+  for (const row of folderUsable ? await unfinishedRecordings(db) : []) {
     const file = path.join(recordingsDir, row.file_name);
+    if (!existsSync(file)) {
+      // Recording never started (disk problem) or the file was removed: nothing to play, so no entry.
+      await deleteRecording(db, row.id);
+      log.warn({ recordingId: row.id, file: row.file_name }, 'unfinished recording without a file removed');
+      continue;
+    }
     const repaired = repairOrLog(file, row.sample_rate, deps, report);
     if (row.raw_file_name) repairOrLog(path.join(recordingsDir, row.raw_file_name), row.sample_rate, deps, report);
     await finalizeRecording(db, row.id, {
@@ -73,7 +87,7 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
 
   // 2. Files without a row: register them under the owner named in the file name.
   const known = await knownRecordingFiles(db);
-  for (const name of readdirSync(recordingsDir).sort()) {
+  for (const name of folderUsable ? readdirSync(recordingsDir).sort() : []) {
     if (known.has(name) || !name.endsWith('.wav')) continue;
     const parsed = parseRecordingFileName(name);
     if (!parsed) {

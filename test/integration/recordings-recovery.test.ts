@@ -118,11 +118,20 @@ test('recovery run again finds nothing to do and sends nothing', async () => {
   assert.equal([...inbox.values()].flat().length, 0);
 });
 
-test('a row whose file vanished is finalized as recovered with no audio instead of staying live forever', async () => {
+test('an unfinished row whose file does not exist is removed (nothing to play), not listed as an empty recording', async () => {
   const id = await createRecording(db, { ownerId: cid, fileName: 'cid_20261126T110000_000Z.wav', rawFileName: null, startedAt: '2026-11-26T11:00:00.000Z', sampleRate: 48000, engine: 'none' });
   const report = await recoverRecordings(deps());
-  assert.deepEqual(report.recovered, [id]);
-  const row = (await getRecording(db, id))!;
-  assert.deepEqual({ status: row.status, ms: row.duration_ms, size: row.size_bytes }, { status: 'recovered', ms: 0, size: 0 });
-  assert.ok(logged.some((m) => m.startsWith('ERROR recording file could not be repaired')));
+  assert.deepEqual(report.recovered, []);
+  assert.equal(await getRecording(db, id), null);
+  assert.ok(logged.includes('unfinished recording without a file removed'));
+});
+
+test('an unusable recordings folder does not stop the start-up: unfinished rows wait for the next start', async () => {
+  const id = await createRecording(db, { ownerId: cid, fileName: 'cid_20261126T120000_000Z.wav', rawFileName: null, startedAt: '2026-11-26T12:00:00.000Z', sampleRate: 48000, engine: 'none' });
+  const notADir = path.join(dir, 'plain-file');
+  writeFileSync(notADir, 'x');
+  const report = await recoverRecordings({ ...deps(), recordingsDir: path.join(notADir, 'recordings') });
+  assert.deepEqual(report.recovered, []);
+  assert.equal((await getRecording(db, id))!.status, 'recording');
+  assert.ok(logged.some((m) => m.startsWith('ERROR recordings folder unusable')));
 });
