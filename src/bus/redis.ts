@@ -19,7 +19,8 @@ export class RedisBus implements Bus {
 
   constructor(url: string, private readonly report: BusErrorReporter = reportToConsole) {
     const opts = { maxRetriesPerRequest: 3, lazyConnect: false };
-    this.pub = new Redis(url, opts);
+    // Auto-pipelining: a fan-out's PUBLISHes issued in one tick go out as one write and one round trip.
+    this.pub = new Redis(url, { ...opts, enableAutoPipelining: true });
     this.sub = new Redis(url, opts);
     for (const conn of [this.pub, this.sub]) {
       // ioredis reconnects by itself; report so an outage is visible in the logs.

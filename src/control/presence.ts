@@ -207,11 +207,10 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     connections.delete(conn);
     // Counted out first, synchronously, so a tab reconnecting right now sees the right count.
     const last = presence.socketClosed(conn.userId);
-    try {
-      await conn.unsubscribe?.();
-    } finally {
-      if (last) await notifier.toFriendsOf(conn.userId, { type: 'presence', username: conn.username, online: false });
-    }
+    // Friends are told without waiting for the bus to confirm the unsubscribe (a Redis round trip).
+    const unsubscribed = conn.unsubscribe?.();
+    const told = last ? notifier.toFriendsOf(conn.userId, { type: 'presence', username: conn.username, online: false }) : undefined;
+    await Promise.all([unsubscribed, told]);
   }
 
   function forward(conn: Connection, raw: string): void {
