@@ -10,6 +10,7 @@ import type { Bus } from '../bus/bus.js';
 import { createBus } from '../bus/create-bus.js';
 import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
+import { createMediaPlane } from '../media/worker-pool.js';
 import { type Db, openDatabase } from '../store/db.js';
 import { authPlugin } from './auth.js';
 import { CloseChain } from './close-chain.js';
@@ -43,8 +44,8 @@ export interface AppDeps {
   db?: Db;
   /** Default: Redis when config.redisUrl is set, else in-memory. Closed by app.close(). */
   bus?: Bus;
-  /** The media plane (streaming engineer / tests). Closed by app.close() before the database. */
-  media?: MediaPlane;
+  /** The media plane (default: the worker pool; null: none, streaming disabled). Closed by app.close() before the database. */
+  media?: MediaPlane | null;
   signInLimiter?: SignInLimiter;
   /** Serve web/dist with SPA fallback (default: when web/dist/index.html exists). */
   serveWeb?: boolean;
@@ -105,8 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   closeChain.add('database', () => db.destroy());
   const bus = deps.bus ?? createBus(config.redisUrl, (err, topic) => app.log.error({ err, topic }, 'bus subscriber failed'));
   closeChain.add('bus', () => bus.close());
-  const media = deps.media;
-  // Streaming engineer: create the default MediaPlane here when none is injected.
+  const media = deps.media === undefined ? await createMediaPlane(config, app.log) : (deps.media ?? undefined);
   if (media) closeChain.add('media plane', () => media.close());
   const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
   closeChain.add('sign-in limiter', () => signInLimiter.close());

@@ -24,13 +24,6 @@ const ListenStopBody = z.object({ username: Username.optional(), listener_id: z.
 /** Attenuation limit in dB (issue 5): null = unlimited, 0 = off. */
 const DenoiseBody = z.object({ atten_lim_db: z.number().min(0).max(100).nullable() });
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The live-stream registry of this node (streams.ts). */
-    liveStreams: LiveStreams;
-  }
-}
-
 /** Cheap structural check before the SDP reaches the media plane: a session description with an audio section. */
 export function checkSdp(sdp: string): string {
   if (sdp.length > MAX_SDP_CHARS) throw new StreamError('BAD_SDP', `The SDP is too large (max ${MAX_SDP_CHARS} characters).`);
@@ -66,7 +59,6 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     areFriends: (a, b) => areFriends(db, a, b),
     log: app.log,
   });
-  app.decorate('liveStreams', live);
   // A previous run that crashed left unfinished recordings and stale live streams:
   // recovery (recordings feature) repairs the files, finalizes the rows and removes
   // the stale ActiveStream rows, telling friends; clearStale() catches any row

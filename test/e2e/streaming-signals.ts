@@ -133,3 +133,24 @@ export function loopCorrelation(received: Float32Array, source: Float32Array): {
   }
   return fine;
 }
+
+/**
+ * How well `received` matches the looping source, robust to the listener's jitter
+ * buffer stretching time (WebRTC's NetEq speeds up or slows down playout by a few
+ * samples at a time, which breaks one long alignment): the received audio is cut
+ * into `segmentMs` pieces, each aligned on its own; returns the median of their
+ * best correlations (silent pieces are skipped).
+ */
+export function segmentCorrelation(received: Float32Array, source: Float32Array, segmentMs = 100): number {
+  const len = Math.round((segmentMs / 1000) * RATE);
+  const floor = 0.1 * rms(received);
+  const corrs: number[] = [];
+  for (let start = 0; start + len <= received.length; start += len) {
+    const seg = received.subarray(start, start + len);
+    if (rms(seg) < floor) continue;
+    corrs.push(loopCorrelation(seg, source).corr);
+  }
+  if (corrs.length === 0) return 0;
+  corrs.sort((a, b) => a - b);
+  return corrs[Math.floor(corrs.length / 2)]!;
+}
