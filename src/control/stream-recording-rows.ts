@@ -23,6 +23,11 @@ export function streamRecordingRows(db: Db, notifier: StreamNotifier, recordings
       const row = await getRecording(db, recordingId);
       if (!row) return null;
       const end = summary?.recording ? fromSummary(summary) : await fromFile(path.join(recordingsDir, row.file_name), log);
+      if (end.sizeBytes === 0) {
+        // The recording never started (unwritable folder): no file, so no entry that could not be played.
+        await deleteRecording(db, recordingId);
+        return null;
+      }
       if (summary && summary.engine !== row.denoise_engine) {
         await db.updateTable('stream_recordings').set({ denoise_engine: summary.engine }).where('id', '=', recordingId).execute();
       }
