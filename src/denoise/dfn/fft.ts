@@ -10,10 +10,6 @@ class ComplexFft {
   private readonly twiddles: Float64Array[] = [];
   private readonly bufRe: Float64Array;
   private readonly bufIm: Float64Array;
-  private readonly vRe = new Float64Array(5);
-  private readonly vIm = new Float64Array(5);
-  private readonly rootCos: Float64Array[] = [];
-  private readonly rootSin: Float64Array[] = [];
 
   constructor(readonly n: number) {
     let rest = n;
@@ -37,16 +33,6 @@ class ComplexFft {
       this.twiddles.push(tw);
       ns *= r;
     }
-    for (let r = 0; r <= 5; r++) {
-      const c = new Float64Array(Math.max(r, 1));
-      const s = new Float64Array(Math.max(r, 1));
-      for (let m = 0; m < r; m++) {
-        c[m] = Math.cos((-2 * Math.PI * m) / r);
-        s[m] = Math.sin((-2 * Math.PI * m) / r);
-      }
-      this.rootCos.push(c);
-      this.rootSin.push(s);
-    }
     this.bufRe = new Float64Array(n);
     this.bufIm = new Float64Array(n);
   }
@@ -60,64 +46,14 @@ class ComplexFft {
     let yRe = this.bufRe;
     let yIm = this.bufIm;
     let ns = 1;
-    const vRe = this.vRe;
-    const vIm = this.vIm;
     for (let s = 0; s < this.radices.length; s++) {
       const r = this.radices[s]!;
       const tw = this.twiddles[s]!;
       const stride = n / r;
-      const rc = this.rootCos[r]!;
-      const rs = this.rootSin[r]!;
-      for (let j = 0; j < stride; j++) {
-        const k = j % ns;
-        for (let q = 0; q < r; q++) {
-          const a = xRe[j + q * stride]!;
-          const b = xIm[j + q * stride]!;
-          const c = tw[(k * r + q) * 2]!;
-          const d = sgn * tw[(k * r + q) * 2 + 1]!;
-          vRe[q] = a * c - b * d;
-          vIm[q] = a * d + b * c;
-        }
-        const base = (j - k) * r + k;
-        if (r === 2) {
-          yRe[base] = vRe[0]! + vRe[1]!;
-          yIm[base] = vIm[0]! + vIm[1]!;
-          yRe[base + ns] = vRe[0]! - vRe[1]!;
-          yIm[base + ns] = vIm[0]! - vIm[1]!;
-        } else if (r === 4) {
-          const s0r = vRe[0]! + vRe[2]!;
-          const s0i = vIm[0]! + vIm[2]!;
-          const d0r = vRe[0]! - vRe[2]!;
-          const d0i = vIm[0]! - vIm[2]!;
-          const s1r = vRe[1]! + vRe[3]!;
-          const s1i = vIm[1]! + vIm[3]!;
-          // (v1 - v3) · (-i·sgn): forward multiplies by -i, inverse by +i
-          const d1r = sgn * (vIm[1]! - vIm[3]!);
-          const d1i = -sgn * (vRe[1]! - vRe[3]!);
-          yRe[base] = s0r + s1r;
-          yIm[base] = s0i + s1i;
-          yRe[base + ns] = d0r + d1r;
-          yIm[base + ns] = d0i + d1i;
-          yRe[base + 2 * ns] = s0r - s1r;
-          yIm[base + 2 * ns] = s0i - s1i;
-          yRe[base + 3 * ns] = d0r - d1r;
-          yIm[base + 3 * ns] = d0i - d1i;
-        } else {
-          for (let q = 0; q < r; q++) {
-            let accRe = 0;
-            let accIm = 0;
-            for (let m = 0; m < r; m++) {
-              const idx = (m * q) % r;
-              const c = rc[idx]!;
-              const d = sgn * rs[idx]!;
-              accRe += vRe[m]! * c - vIm[m]! * d;
-              accIm += vRe[m]! * d + vIm[m]! * c;
-            }
-            yRe[base + q * ns] = accRe;
-            yIm[base + q * ns] = accIm;
-          }
-        }
-      }
+      if (r === 2) radix2(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
+      else if (r === 3) radix3(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
+      else if (r === 4) radix4(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
+      else radix5(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
       const tRe = xRe;
       const tIm = xIm;
       xRe = yRe;
@@ -129,6 +65,195 @@ class ComplexFft {
     if (xRe !== re) {
       re.set(xRe);
       im.set(xIm);
+    }
+  }
+}
+
+// Stockham stages: input index j + q·stride (j = g·ns + k), twiddle w^(q·k) from tw[(k·r + q)·2],
+// output index g·ns·r + k + q·ns. Each radix has its own butterfly (no modulo, no inner loops).
+
+function radix2(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+  for (let j0 = 0; j0 < stride; j0 += ns) {
+    const out = j0 * 2;
+    for (let k = 0; k < ns; k++) {
+      const j = j0 + k;
+      const t = (k * 2 + 1) * 2;
+      const c = tw[t]!;
+      const d = sgn * tw[t + 1]!;
+      const ar = xr[j]!;
+      const ai = xi[j]!;
+      const br0 = xr[j + stride]!;
+      const bi0 = xi[j + stride]!;
+      const br = br0 * c - bi0 * d;
+      const bi = br0 * d + bi0 * c;
+      const o = out + k;
+      yr[o] = ar + br;
+      yi[o] = ai + bi;
+      yr[o + ns] = ar - br;
+      yi[o + ns] = ai - bi;
+    }
+  }
+}
+
+function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+  for (let j0 = 0; j0 < stride; j0 += ns) {
+    const out = j0 * 4;
+    for (let k = 0; k < ns; k++) {
+      const j = j0 + k;
+      const t = k * 8;
+      const v0r = xr[j]!;
+      const v0i = xi[j]!;
+      let a = xr[j + stride]!;
+      let b = xi[j + stride]!;
+      let c = tw[t + 2]!;
+      let d = sgn * tw[t + 3]!;
+      const v1r = a * c - b * d;
+      const v1i = a * d + b * c;
+      a = xr[j + 2 * stride]!;
+      b = xi[j + 2 * stride]!;
+      c = tw[t + 4]!;
+      d = sgn * tw[t + 5]!;
+      const v2r = a * c - b * d;
+      const v2i = a * d + b * c;
+      a = xr[j + 3 * stride]!;
+      b = xi[j + 3 * stride]!;
+      c = tw[t + 6]!;
+      d = sgn * tw[t + 7]!;
+      const v3r = a * c - b * d;
+      const v3i = a * d + b * c;
+      const s0r = v0r + v2r;
+      const s0i = v0i + v2i;
+      const d0r = v0r - v2r;
+      const d0i = v0i - v2i;
+      const s1r = v1r + v3r;
+      const s1i = v1i + v3i;
+      // (v1 - v3) · (-i·sgn): forward multiplies by -i, inverse by +i
+      const d1r = sgn * (v1i - v3i);
+      const d1i = -sgn * (v1r - v3r);
+      const o = out + k;
+      yr[o] = s0r + s1r;
+      yi[o] = s0i + s1i;
+      yr[o + ns] = d0r + d1r;
+      yi[o + ns] = d0i + d1i;
+      yr[o + 2 * ns] = s0r - s1r;
+      yi[o + 2 * ns] = s0i - s1i;
+      yr[o + 3 * ns] = d0r - d1r;
+      yi[o + 3 * ns] = d0i - d1i;
+    }
+  }
+}
+
+const C3 = -0.5; // cos(2π/3)
+const S3 = Math.sqrt(3) / 2; // sin(2π/3)
+
+function radix3(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+  const s3 = -sgn * S3; // forward angle is -2π/3
+  for (let j0 = 0; j0 < stride; j0 += ns) {
+    const out = j0 * 3;
+    for (let k = 0; k < ns; k++) {
+      const j = j0 + k;
+      const t = k * 6;
+      const v0r = xr[j]!;
+      const v0i = xi[j]!;
+      let a = xr[j + stride]!;
+      let b = xi[j + stride]!;
+      let c = tw[t + 2]!;
+      let d = sgn * tw[t + 3]!;
+      const v1r = a * c - b * d;
+      const v1i = a * d + b * c;
+      a = xr[j + 2 * stride]!;
+      b = xi[j + 2 * stride]!;
+      c = tw[t + 4]!;
+      d = sgn * tw[t + 5]!;
+      const v2r = a * c - b * d;
+      const v2i = a * d + b * c;
+      const sr = v1r + v2r;
+      const si = v1i + v2i;
+      const dr = v1r - v2r;
+      const di = v1i - v2i;
+      const mr = v0r + C3 * sr;
+      const mi = v0i + C3 * si;
+      // ±i·s3·(v1 - v2)
+      const rr = -s3 * di;
+      const ri = s3 * dr;
+      const o = out + k;
+      yr[o] = v0r + sr;
+      yi[o] = v0i + si;
+      yr[o + ns] = mr + rr;
+      yi[o + ns] = mi + ri;
+      yr[o + 2 * ns] = mr - rr;
+      yi[o + 2 * ns] = mi - ri;
+    }
+  }
+}
+
+const C51 = Math.cos((2 * Math.PI) / 5);
+const C52 = Math.cos((4 * Math.PI) / 5);
+const S51 = Math.sin((2 * Math.PI) / 5);
+const S52 = Math.sin((4 * Math.PI) / 5);
+
+function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+  const s1 = -sgn * S51; // forward angles are negative
+  const s2 = -sgn * S52;
+  for (let j0 = 0; j0 < stride; j0 += ns) {
+    const out = j0 * 5;
+    for (let k = 0; k < ns; k++) {
+      const j = j0 + k;
+      const t = k * 10;
+      const v0r = xr[j]!;
+      const v0i = xi[j]!;
+      let a = xr[j + stride]!;
+      let b = xi[j + stride]!;
+      let c = tw[t + 2]!;
+      let d = sgn * tw[t + 3]!;
+      const v1r = a * c - b * d;
+      const v1i = a * d + b * c;
+      a = xr[j + 2 * stride]!;
+      b = xi[j + 2 * stride]!;
+      c = tw[t + 4]!;
+      d = sgn * tw[t + 5]!;
+      const v2r = a * c - b * d;
+      const v2i = a * d + b * c;
+      a = xr[j + 3 * stride]!;
+      b = xi[j + 3 * stride]!;
+      c = tw[t + 6]!;
+      d = sgn * tw[t + 7]!;
+      const v3r = a * c - b * d;
+      const v3i = a * d + b * c;
+      a = xr[j + 4 * stride]!;
+      b = xi[j + 4 * stride]!;
+      c = tw[t + 8]!;
+      d = sgn * tw[t + 9]!;
+      const v4r = a * c - b * d;
+      const v4i = a * d + b * c;
+      const s14r = v1r + v4r;
+      const s14i = v1i + v4i;
+      const d14r = v1r - v4r;
+      const d14i = v1i - v4i;
+      const s23r = v2r + v3r;
+      const s23i = v2i + v3i;
+      const d23r = v2r - v3r;
+      const d23i = v2i - v3i;
+      const m1r = v0r + C51 * s14r + C52 * s23r;
+      const m1i = v0i + C51 * s14i + C52 * s23i;
+      const m2r = v0r + C52 * s14r + C51 * s23r;
+      const m2i = v0i + C52 * s14i + C51 * s23i;
+      // i·(s1·d14 + s2·d23) and i·(s2·d14 - s1·d23)
+      const n1r = -(s1 * d14i + s2 * d23i);
+      const n1i = s1 * d14r + s2 * d23r;
+      const n2r = -(s2 * d14i - s1 * d23i);
+      const n2i = s2 * d14r - s1 * d23r;
+      const o = out + k;
+      yr[o] = v0r + s14r + s23r;
+      yi[o] = v0i + s14i + s23i;
+      yr[o + ns] = m1r + n1r;
+      yi[o + ns] = m1i + n1i;
+      yr[o + 2 * ns] = m2r + n2r;
+      yi[o + 2 * ns] = m2i + n2i;
+      yr[o + 3 * ns] = m2r - n2r;
+      yi[o + 3 * ns] = m2i - n2i;
+      yr[o + 4 * ns] = m1r - n1r;
+      yi[o + 4 * ns] = m1i - n1i;
     }
   }
 }

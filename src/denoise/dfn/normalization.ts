@@ -72,7 +72,7 @@ export class FeatureNormalizer {
     for (let i = 0; i < n; i++) {
       const re = spec[2 * i]!;
       const im = spec[2 * i + 1]!;
-      const st = Math.hypot(re, im) * (1 - a) + s[i]! * a;
+      const st = Math.sqrt(re * re + im * im) * (1 - a) + s[i]! * a;
       s[i] = st;
       const d = Math.sqrt(st);
       specOut[offset + i] = re / d;
