@@ -85,8 +85,8 @@ export function postFilter(noisy: Float32Array, enh: Float32Array, beta: number)
   const bins = Math.floor(noisy.length / 8) * 4; // libDF processes chunks of 4 bins
   const betaP1 = beta + 1;
   for (let i = 0; i < bins; i++) {
-    const nAbs = Math.hypot(noisy[2 * i]!, noisy[2 * i + 1]!);
-    const eAbs = Math.hypot(enh[2 * i]!, enh[2 * i + 1]!);
+    const nAbs = Math.sqrt(noisy[2 * i]! ** 2 + noisy[2 * i + 1]! ** 2);
+    const eAbs = Math.sqrt(enh[2 * i]! ** 2 + enh[2 * i + 1]! ** 2);
     const g = Math.max(eps, Math.min(1, eAbs / (nAbs + eps)));
     const gSin = g * Math.sin((g * Math.PI) / 2);
     const q = g / gSin;
