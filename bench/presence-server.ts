@@ -7,7 +7,8 @@ import { buildApp } from '../src/control/app.js';
 type Command = { cmd: 'streaming'; userId: number; username: string; isStreaming: boolean } | { cmd: 'stop' };
 
 const config = loadConfig();
-const { app, close } = await buildApp(config, { serveWeb: false });
+// Presence only: no media plane (its worker threads would compete with the measurement for the CPU).
+const { app, close } = await buildApp(config, { serveWeb: false, media: null });
 await app.listen({ port: config.port, host: config.host });
 const { port } = app.server.address() as { port: number };
 

@@ -23,7 +23,8 @@ export async function startTestApp(overrides: Partial<Config> = {}, deps: AppDep
     { DATA_DIR: dir, LOG_LEVEL: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'silent', DENOISE_ENGINE: 'none' },
     { port: 0, host: '127.0.0.1', ...overrides },
   );
-  const { app, close } = await buildApp(config, { serveWeb: false, ...deps });
+  // No media plane unless a test brings one: the control-plane tests never stream, and worker threads slow every start.
+  const { app, close } = await buildApp(config, { serveWeb: false, media: null, ...deps });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   return {
