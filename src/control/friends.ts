@@ -2,7 +2,7 @@
 // main page shows. Every change runs in one transaction and is checked first,
 // so a bad or repeated action answers 4xx and changes nothing. The other side
 // learns of each change in real time through the notifier.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import {
@@ -70,14 +70,17 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     });
 
     if (outcome.kind === 'friends') {
-      await announceFriendship(db, notifier, me, { id: target.id, username: target.username });
+      await tell(request, announceFriendship(db, notifier, me, { id: target.id, username: target.username }));
       return reply.code(200).send({ friend: { username: target.username }, message: `You and ${target.username} are now friends` });
     }
     const { created } = outcome;
-    await notifier.toUser(target.id, {
-      type: 'friend_request',
-      request: { id: created.id, username: me.username, created_at: created.created_at },
-    });
+    await tell(
+      request,
+      notifier.toUser(target.id, {
+        type: 'friend_request',
+        request: { id: created.id, username: me.username, created_at: created.created_at },
+      }),
+    );
     return reply.code(201).send({
       request: { id: created.id, username: target.username, created_at: created.created_at },
       message: `Friend request sent to ${target.username}.`,
@@ -96,7 +99,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
       await addFriendship(trx, me.id, from.id);
       return from;
     });
-    await announceFriendship(db, notifier, me, sender);
+    await tell(request, announceFriendship(db, notifier, me, sender));
     return { friend: { username: sender.username }, message: `You and ${sender.username} are now friends` };
   });
 
@@ -110,7 +113,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
       await deleteFriendRequest(trx, id);
       return { id: req.from_user, username: from?.username ?? 'someone' };
     });
-    await notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username });
+    await tell(request, notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username }));
     return { message: `You declined ${sender.username}'s friend request.` };
   });
 
@@ -124,7 +127,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
       await deleteFriendRequest(trx, id);
       return { id: req.to_user, username: to?.username ?? 'someone' };
     });
-    await notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username });
+    await tell(request, notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username }));
     return { message: `You cancelled your friend request to ${recipient.username}.` };
   });
 
@@ -136,13 +139,29 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     if (!other || !(await removeFriendship(db, me.id, other.id))) {
       throw new ApiError('NOT_FRIENDS', `You and ${name} are not friends.`);
     }
-    await Promise.all([
-      notifier.toUser(other.id, { type: 'friend_removed', username: me.username }),
-      notifier.toUser(me.id, { type: 'friend_removed', username: other.username }),
-    ]);
+    await tell(
+      request,
+      Promise.all([
+        notifier.toUser(other.id, { type: 'friend_removed', username: me.username }),
+        notifier.toUser(me.id, { type: 'friend_removed', username: other.username }),
+      ]),
+    );
     return { message: `You and ${other.username} are no longer friends.` };
   });
 };
+
+/**
+ * The change is committed before anyone is told; if telling fails (bus down) the action still
+ * succeeded, so it is logged rather than answered with a 500 that would invite a retry.
+ * The other side sees the change on its next GET /api/friends.
+ */
+async function tell(request: FastifyRequest, notification: Promise<unknown>): Promise<void> {
+  try {
+    await notification;
+  } catch (err) {
+    request.log.error({ err, user: request.user.username }, 'real-time notification failed');
+  }
+}
 
 function requestNotFound(id: number): ApiError {
   return new ApiError('REQUEST_NOT_FOUND', `There is no pending friend request #${id} for you to answer.`);

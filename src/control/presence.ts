@@ -109,9 +109,10 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
   const connections = new Set<Connection>();
   /** Open/close work in flight, awaited at shutdown so nothing writes to a closed bus or database. */
   const inFlight = new Set<Promise<void>>();
-  const track = (p: Promise<void>) => {
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+  const track = (p: Promise<void>, what: string) => {
+    const handled = p.catch((err: unknown) => app.log.error({ err }, `websocket ${what} failed`));
+    inFlight.add(handled);
+    void handled.finally(() => inFlight.delete(handled));
   };
 
   presence.closeSession = (sessionId) => {
@@ -164,7 +165,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     let closed!: () => void;
     const done = new Promise<void>((resolve) => (closed = resolve));
     socket.once('close', () => {
-      if (holder.conn) track(onClose(holder.conn).finally(closed));
+      if (holder.conn) track(onClose(holder.conn).finally(closed), 'close');
       else closed();
     });
     if (!csrfOriginAllowed(request, config.allowedOrigins)) {
@@ -172,10 +173,11 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
       return;
     }
     track(
-      open(socket, request, done, holder).catch((err) => {
-        request.log.error({ err }, 'websocket open failed');
+      open(socket, request, done, holder).catch((err: unknown) => {
         socket.close(WS_CLOSE.INTERNAL, 'server error');
+        throw err;
       }),
+      'open',
     );
   });
 

@@ -204,3 +204,24 @@ test('a cross-origin friend request is 403 CSRF_ORIGIN and changes nothing', asy
   await refused(() => a.post('/api/friends/requests', { username: b.name }), 403, 'CSRF_ORIGIN');
   await refused(() => a.delete(`/api/friends/${b.name}`), 403, 'CSRF_ORIGIN');
 });
+
+test('when the bus is down a friend request still succeeds (it is committed) and the recipient sees it on reload', async () => {
+  const { MemoryBus } = await import('../../src/bus/memory.js');
+  class DownBus extends MemoryBus {
+    override async publish(): Promise<void> {
+      throw new Error('bus down (injected by the test)');
+    }
+  }
+  const own = await startTestApp({}, { bus: new DownBus() });
+  try {
+    const a = new Client(own.base);
+    const b = new Client(own.base);
+    await a.signup('busdown_a');
+    await b.signup('busdown_b');
+    const r = await a.post('/api/friends/requests', { username: 'busdown_b' });
+    assert.equal(r.status, 201);
+    assert.deepEqual((await b.get('/api/friends')).body.incoming.map((x: any) => x.username), ['busdown_a']);
+  } finally {
+    await own.close();
+  }
+});
