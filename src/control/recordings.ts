@@ -25,7 +25,8 @@ const ListQuery = z.object({
 });
 const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const PeaksQuery = z.object({ buckets: z.coerce.number().int().min(1).max(MAX_PEAK_BUCKETS).default(1000) });
-const AudioQuery = z.object({ download: z.enum(['0', '1', 'true', 'false']).optional() });
+const Flag = z.enum(['0', '1', 'true', 'false']).optional();
+const AudioQuery = z.object({ download: Flag, raw: Flag });
 
 function notFound(): ApiError {
   return new ApiError('NOT_FOUND', 'No such recording (it was deleted, or it is not shared with you).');
@@ -55,10 +56,15 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
 
   app.get('/api/recordings/:id/audio', { preHandler: app.requireUser }, async (request, reply) => {
     const { id } = parseInput(IdParams, request.params, 'id');
-    const { download } = parseInput(AudioQuery, request.query, 'query');
+    const q = parseInput(AudioQuery, request.query, 'query');
+    const download = q.download === '1' || q.download === 'true';
+    const raw = q.raw === '1' || q.raw === 'true';
     const row = await getVisibleRecording(db, request.user.id, id);
     if (!row) throw notFound();
-    const file = path.join(config.recordingsDir, path.basename(row.file_name));
+    // ?raw=1: the un-denoised companion kept when RECORD_RAW is set (A/B listening).
+    const name = raw ? row.raw_file_name : row.file_name;
+    if (!name) throw new ApiError('NOT_FOUND', 'This recording has no un-denoised copy (RECORD_RAW was off).');
+    const file = path.join(config.recordingsDir, path.basename(name));
     let size: number;
     try {
       size = (await stat(file)).size;
@@ -71,9 +77,7 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
       .header('accept-ranges', 'bytes')
       // Finalized recordings never change, but a deletion must not linger in caches.
       .header('cache-control', 'private, no-cache');
-    if (download === '1' || download === 'true') {
-      reply.header('content-disposition', `attachment; filename="${row.file_name.replace(/["\\]/g, '_')}"`);
-    }
+    if (download) reply.header('content-disposition', `attachment; filename="${name.replace(/["\\]/g, '_')}"`);
     const range = parseByteRange(request.headers.range, size);
     if (range === 'unsatisfiable') {
       reply.header('content-range', `bytes */${size}`);

@@ -20,6 +20,8 @@ export interface RecordingJson {
   sample_rate: number;
   engine: string;
   status: string;
+  /** Whether the un-denoised companion (RECORD_RAW) exists: GET …/audio?raw=1 for A/B listening. */
+  has_raw: boolean;
 }
 
 export type RecordingWithOwner = StreamRecording & { owner: string };
@@ -166,6 +168,7 @@ export function toRecordingJson(r: RecordingWithOwner): RecordingJson {
     sample_rate: r.sample_rate,
     engine: r.denoise_engine,
     status: r.status,
+    has_raw: r.raw_file_name !== null,
   };
 }
 

@@ -71,6 +71,7 @@ test('the list holds the caller\'s and friends\' finished recordings, newest fir
     sample_rate: 48000,
     engine: 'none',
     status: 'complete',
+    has_raw: false,
   });
   const c = await cid.get('/api/recordings/');
   assert.deepEqual(c.body.recordings.map((x: { id: number }) => x.id), [ids.cid1]);
@@ -212,4 +213,25 @@ test('the waveform overview is served to owner and friends only, with the durati
   assert.ok(r.body.peaks.every((v: number) => v > 0.25 && v <= 0.31), JSON.stringify(r.body.peaks));
   assert.equal((await cid.get(`/api/recordings/${ids.ann1}/peaks`)).status, 404);
   assert.equal((await bob.get(`/api/recordings/${ids.ann1}/peaks?buckets=0`)).status, 400);
+});
+
+test('?raw=1 serves the un-denoised companion when it was kept, 404 otherwise; delete removes both files', async () => {
+  const name = 'ann_20261106T100000_000Z.wav';
+  const rawName = 'ann_20261106T100000_000Z.raw.wav';
+  const main = record(name, 1);
+  record(rawName, 1);
+  const id = await createRecording(t.db, { ownerId: users.ann!, fileName: name, rawFileName: rawName, startedAt: '2026-11-06T10:00:00.000Z', sampleRate: 48000, engine: 'rnnoise' });
+  await finalizeRecording(t.db, id, { endedAt: '2026-11-06T10:00:01.000Z', durationMs: main.durationMs, sizeBytes: main.sizeBytes, status: 'complete' });
+  const listed = (await bob.get('/api/recordings/?owner=ann')).body.recordings.find((r: { id: number }) => r.id === id);
+  assert.equal(listed.has_raw, true);
+  const raw = await fetchAudio(bob, id, {}, '?raw=1&download=1');
+  assert.equal(raw.status, 200);
+  assert.equal(raw.headers.get('content-disposition'), `attachment; filename="${rawName}"`);
+  assert.deepEqual(Buffer.from(await raw.arrayBuffer()), readFileSync(path.join(t.config.recordingsDir, rawName)));
+  const none = await fetchAudio(bob, ids.bob1, {}, '?raw=1');
+  assert.equal(none.status, 404);
+  await none.arrayBuffer();
+  assert.equal((await ann.delete(`/api/recordings/${id}`)).status, 200);
+  assert.ok(!existsSync(path.join(t.config.recordingsDir, rawName)));
+  assert.ok(!existsSync(path.join(t.config.recordingsDir, name)));
 });

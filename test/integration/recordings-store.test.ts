@@ -66,6 +66,7 @@ test('a new recording is hidden from listings until it is finalized, then shows 
     sample_rate: 48000,
     engine: 'rnnoise',
     status: 'complete',
+    has_raw: false,
   });
   assert.ok((await knownRecordingFiles(db)).has('ann_live.wav'));
   assert.equal(await finalizeRecording(db, 999999, { endedAt: 'x', durationMs: 0, sizeBytes: 0, status: 'complete' }), false);

@@ -51,6 +51,8 @@ export interface Recording {
   sample_rate: number;
   engine: string;
   status: string;
+  /** An un-denoised companion exists (RECORD_RAW): /api/recordings/:id/audio?raw=1. */
+  has_raw?: boolean;
 }
 
 /** Server → client WebSocket messages. */

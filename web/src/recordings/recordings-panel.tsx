@@ -102,6 +102,17 @@ function RecordingRow({ recording: r, own, fresh, open, onToggle, onDeleted }: R
           <a class="button button--small button--quiet" href={`/api/recordings/${r.id}/audio?download=1`} download aria-label={`Download recording of ${label}`} data-testid="recording-download">
             Download
           </a>
+          {r.has_raw && (
+            <a
+              class="button button--small button--quiet"
+              href={`/api/recordings/${r.id}/audio?raw=1&download=1`}
+              download
+              title="The microphone input before noise removal, for comparison"
+              data-testid="recording-download-raw"
+            >
+              Original
+            </a>
+          )}
           {own &&
             (confirming ? (
               <>
