@@ -73,9 +73,9 @@ test('a friend sees the recording appear when the stream ends, plays it, seeks, 
   assert.ok((await audioTime(bob.page)) > t1, 'currentTime advances while playing');
   // The waveform was drawn from the server's peaks.
   await bob.page.waitForFunction(() => {
-    const box = document.querySelector('[data-testid="recording-waveform"]');
-    const root = box?.firstElementChild?.shadowRoot ?? box?.shadowRoot ?? null;
-    return (root ?? box)?.querySelector('canvas') !== null && (root ?? box)?.querySelector('canvas') !== undefined;
+    // wavesurfer.js draws into canvases inside a shadow root of its wrapper.
+    const host = document.querySelector('[data-testid="recording-waveform"]')?.firstElementChild;
+    return Boolean(host?.shadowRoot?.querySelector('canvas'));
   }, null, { timeout: 5000 });
 
   // Seek by clicking the waveform at 80 %, then with the slider back to 0.5 s.

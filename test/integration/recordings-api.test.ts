@@ -147,6 +147,15 @@ test('an unsatisfiable or malformed range is 416 with Content-Range bytes */size
   }
 });
 
+test('HEAD answers the audio headers without a body', async () => {
+  const size = readFileSync(path.join(t.config.recordingsDir, 'ann_20261101T100000_000Z.wav')).length;
+  const r = await fetch(`${t.base}/api/recordings/${ids.ann1}/audio`, { method: 'HEAD', headers: { cookie: ann.cookie } });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-length'), String(size));
+  assert.equal(r.headers.get('accept-ranges'), 'bytes');
+  assert.equal((await r.arrayBuffer()).byteLength, 0);
+});
+
 test('?download=1 adds Content-Disposition: attachment with the file name', async () => {
   const r = await fetchAudio(ann, ids.ann2, {}, '?download=1');
   assert.equal(r.status, 200);
