@@ -25,7 +25,11 @@ function tempDir(): string {
   return d;
 }
 
-async function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+/** How the process ended; a clean shutdown is {code: 0, signal: null} (a crash in native code shows as signal SIGSEGV). */
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+const CLEAN: Exit = { code: 0, signal: null };
+
+async function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<Exit> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', DENOISE_ENGINE: 'none', REDIS_URL: '', SESSION_SECRET: '', ...env },
@@ -33,7 +37,7 @@ async function startMain(env: Record<string, string>): Promise<{ child: ChildPro
   });
   children.push(child);
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -41,7 +45,7 @@ async function startMain(env: Record<string, string>): Promise<{ child: ChildPro
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`main exited early (${code}):\n${out}`)));
+    void exited.then((e) => reject(new Error(`main exited early (${JSON.stringify(e)}):\n${out}`)));
     setTimeout(() => reject(new Error(`main did not start within 30 s:\n${out}`)), 30_000).unref();
   });
   return { child, exited };
@@ -65,7 +69,7 @@ test('serves the web app with SPA fallback, keeps API 404s as JSON, and a SIGTER
   const asset = indexHtml.match(/(?:src|href)="(\/assets\/[^"]+)"/);
   if (asset) assert.equal((await fetch(base + asset[1])).status, 200);
   child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.deepEqual(await exited, CLEAN);
 });
 
 test('a generated SESSION_SECRET is stored with mode 0600 and a session survives a restart', async () => {
@@ -78,12 +82,12 @@ test('a generated SESSION_SECRET is stored with mode 0600 and a session survives
   const c = new Client(`http://127.0.0.1:${port}`);
   await c.signup('restart_me');
   run.child.kill('SIGTERM');
-  assert.equal(await run.exited, 0);
+  assert.deepEqual(await run.exited, CLEAN);
   run = await startMain({ DATA_DIR: dir, PORT: String(port) });
   assert.equal(readFileSync(secretFile, 'utf8'), secret);
   assert.equal((await c.get('/api/auth/me')).status, 200);
   run.child.kill('SIGINT');
-  assert.equal(await run.exited, 0);
+  assert.deepEqual(await run.exited, CLEAN);
 });
 
 test('with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and the session cookie is Secure', async () => {
@@ -108,5 +112,5 @@ test('with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and the session cookie
   assert.equal(res.status, 201);
   assert.match(res.cookie, /; Secure/);
   child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.deepEqual(await exited, CLEAN);
 });
