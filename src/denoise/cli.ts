@@ -16,11 +16,17 @@ const PROGRESS_AFTER_S = 20;
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { engine: { type: 'string', default: 'dfn3' }, 'atten-lim': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { engine: { type: 'string', default: 'dfn3' }, 'atten-lim': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
     return;
