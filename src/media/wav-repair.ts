@@ -57,7 +57,7 @@ function repairOpen(fd: number, filePath: string, options: WavRepairOptions): Wa
   if (h.blockAlign <= 0 || h.sampleRate <= 0) throw new WavFormatError(`${filePath}: bad fmt chunk (block align ${h.blockAlign}, rate ${h.sampleRate})`);
   const durationOf = (bytes: number) => Math.round((bytes / h.blockAlign / h.sampleRate) * 1000);
 
-  const finalized = h.riffSize === size - 8 && h.dataOffset + h.dataSize <= size;
+  const finalized = h.riffSize === size - 8 && endsWithChunks(fd, h.dataOffset + h.dataSize + (h.dataSize & 1), size);
   if (finalized) {
     return { sampleRate: h.sampleRate, dataBytes: h.dataSize, durationMs: durationOf(h.dataSize), sizeBytes: size, changed: false, truncatedBytes: 0 };
   }
@@ -73,6 +73,23 @@ function repairOpen(fd: number, filePath: string, options: WavRepairOptions): Wa
   writeFully(fd, sizes, h.dataOffset - 4);
   fsyncSync(fd);
   return { sampleRate: h.sampleRate, dataBytes, durationMs: durationOf(dataBytes), sizeBytes: newSize, changed: true, truncatedBytes: size - newSize };
+}
+
+/**
+ * Whether [from, size) is a run of well-formed chunks (printable ids, bodies inside the file),
+ * as after the data chunk of a finalized file with trailing LIST/id3 chunks. Audio bytes past
+ * a lagging data size almost never look like that, so they are not mistaken for chunks.
+ */
+function endsWithChunks(fd: number, from: number, size: number): boolean {
+  const head = Buffer.alloc(8);
+  let at = from;
+  for (let chunks = 0; at < size && chunks < 64; chunks++) {
+    if (at + 8 > size || readSync(fd, head, 0, 8, at) !== 8) return false;
+    for (let i = 0; i < 4; i++) if (head[i]! < 0x20 || head[i]! > 0x7e) return false;
+    const body = head.readUInt32LE(4);
+    at += 8 + body + (body & 1);
+  }
+  return at === size;
 }
 
 function readFully(fd: number, buf: Buffer): void {

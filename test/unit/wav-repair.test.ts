@@ -88,3 +88,14 @@ test('a file that is not a WAV is refused with WavFormatError naming it, and not
   assert.throws(() => repairWav(file, { fallbackSampleRate: 48000 }), (err: Error) => err instanceof WavFormatError && err.message.includes(file));
   assert.deepEqual(readFileSync(file), junk);
 });
+
+test('a header whose RIFF size matches the file but whose data size lags (torn update) is repaired', () => {
+  const file = fresh();
+  const bytes = Buffer.concat([serializeWavHeader(MONO, 100), ramp(1000)]);
+  bytes.writeUInt32LE(bytes.length - 8, 4);
+  writeFileSync(file, bytes);
+  const r = repairWav(file);
+  assert.equal(r.changed, true);
+  assert.equal(r.dataBytes, 1000);
+  assert.equal(parseWavHeader(readFileSync(file)).dataSize, 1000);
+});
