@@ -88,3 +88,18 @@ test('processMany refuses closed, duplicated or foreign streams and frames of th
   assert.throws(() => b.process(f), /closed/);
   a.close();
 });
+
+test('NaN or infinite input samples are treated as silence and never poison the stream', () => {
+  const s = runtime.createStream({ attenLimDb: null });
+  for (let t = 0; t < 20; t++) s.process(hop(signal, t));
+  const bad = Float32Array.from(hop(signal, 20));
+  bad[10] = Number.NaN;
+  bad[11] = Number.POSITIVE_INFINITY;
+  s.process(bad);
+  for (let t = 21; t < 40; t++) {
+    const y = s.process(hop(signal, t));
+    assert.ok(y.every(Number.isFinite), `hop ${t} is finite`);
+  }
+  assert.equal(s.recoveries, 0);
+  s.close();
+});

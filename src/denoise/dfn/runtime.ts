@@ -194,6 +194,15 @@ export class Dfn3Runtime implements EngineRuntime {
 
   enhance(stream: Dfn3Stream, dsp: DfnStreamDsp, output: Float32Array): void {
     const slot = stream.slot;
+    const lsnr = this.lsnr[slot]!;
+    if (lsnr - lsnr !== 0) {
+      // The model produced NaN/Inf (should not happen with finite input): restart this stream clean.
+      output.fill(0);
+      dsp.reset();
+      this.zeroState(slot);
+      stream.recoveries++;
+      return;
+    }
     dsp.enhance(this.lsnr[slot]!, this.m, slot * this.params.nbErb, this.coefs, slot * this.coefsPerStream, output);
   }
 
@@ -308,6 +317,8 @@ export class Dfn3Stream implements Denoiser {
   slot: number;
   /** Last processMany call that included this stream (duplicate detection). */
   stamp = 0;
+  /** Times the model state was reset after a non-finite model output. */
+  recoveries = 0;
   private readonly out = new Float32Array(FRAME_SIZE);
 
   constructor(

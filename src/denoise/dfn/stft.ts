@@ -38,7 +38,9 @@ export class StftAnalysis {
     const buf = this.buf;
     for (let i = 0; i < hop; i++) {
       buf[i] = this.mem[i]! * w[i]!;
-      const x = input[i]!;
+      // A non-finite sample would poison the model's recurrent state for good: treat it as silence.
+      const v = input[i]!;
+      const x = v - v === 0 ? v : 0;
       buf[hop + i] = x * w[hop + i]!;
       this.mem[i] = x;
     }
