@@ -5,7 +5,7 @@
 // moment (SIGKILL) leaves a playable file that lacks at most the last FLUSH_MS.
 // Disk errors never throw out of write(): recording stops, the file is left
 // finalized at the last good length, and onError tells the owner once.
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { close, closeSync, fsync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { serializeWavHeader, setWavDataSize, WAV_HEADER_BYTES, WAV_MAX_DATA_BYTES } from './wav.js';
 
@@ -117,7 +117,7 @@ export class WavRecorder {
     if (this.pcmUsed === this.pcm.length) this.flush();
   }
 
-  /** Flushes, finalizes the header, fsyncs and closes. Idempotent: later calls return the same result. */
+  /** Flushes and finalizes the header (synchronously), then fsyncs and closes in the background. Idempotent. */
   close(): RecorderResult {
     if (this.result) return this.result;
     if (this.fd !== null) {
@@ -190,19 +190,28 @@ export class WavRecorder {
     }
   }
 
+  /**
+   * Releases the descriptor. On a normal close the fsync runs on libuv's thread pool: an
+   * fsync can take tens of ms on a busy disk, and this runs on the media worker's hop
+   * thread, where it would stall every other stream. The data and final header are already
+   * written (page cache), so a killed process loses nothing either way.
+   */
   private finish(sync: boolean): void {
     const fd = this.fd!;
     this.fd = null;
-    try {
-      if (sync) fsyncSync(fd);
-    } catch (err) {
-      this.failure ??= `recording may be incomplete: fsync of ${path.basename(this.filePath)} failed (${reason(err)})`;
+    const file = this.filePath;
+    const closeFd = () =>
+      close(fd, (err) => {
+        if (err) console.error(`recorder: closing ${file} failed:`, err);
+      });
+    if (!sync) {
+      closeFd();
+      return;
     }
-    try {
-      closeSync(fd);
-    } catch (err) {
-      this.failure ??= `recording may be incomplete: closing ${path.basename(this.filePath)} failed (${reason(err)})`;
-    }
+    fsync(fd, (err) => {
+      if (err) console.error(`recorder: fsync of ${file} failed; the recording may not survive a power cut:`, err);
+      closeFd();
+    });
   }
 }
 

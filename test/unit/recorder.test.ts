@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -183,27 +183,31 @@ test('a full disk stops recording without throwing, reports once, and leaves a p
   }
 });
 
-test('an I/O error stops recording once and a throwing onError listener does not make write() throw', () => {
-  // The descriptor is closed under the recorder, so the next flush fails with EBADF.
-  const rec = WavRecorder.open(fresh(), RATE, { flushMs: 10 });
-  let calls = 0;
-  rec.onError = () => {
-    calls++;
-    throw new Error('faulty listener');
-  };
-  closeSync((rec as unknown as { fd: number }).fd);
-  const original = console.error;
-  console.error = () => {};
-  try {
-    assert.doesNotThrow(() => {
-      for (let k = 0; k < 5; k++) rec.write(signal(HOP));
-    });
-  } finally {
-    console.error = original;
-  }
-  assert.equal(calls, 1);
-  assert.match(rec.error!, /EBADF/);
-  assert.equal(rec.close().complete, false);
+test('another I/O error (file size limit, EFBIG) stops recording once, and a throwing onError listener does not make write() throw', () => {
+  // A real kernel error without a special file system: RLIMIT_FSIZE of 64 KiB, SIGXFSZ ignored.
+  const recorderModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/media/recorder.ts');
+  const file = path.join(tmp, 'limited.wav');
+  const child = `
+    import { WavRecorder } from ${JSON.stringify(recorderModule)};
+    const rec = WavRecorder.open(${JSON.stringify(file)}, ${RATE}, { flushMs: 100 });
+    let calls = 0;
+    rec.onError = () => { calls++; throw new Error('faulty listener'); };
+    console.error = () => {};
+    let threw = null;
+    const hop = new Float32Array(${HOP}).fill(0.5);
+    try { for (let k = 0; k < 300; k++) rec.write(hop); } catch (e) { threw = String(e); }
+    console.log(JSON.stringify({ calls, threw, error: rec.error, result: rec.close() }));
+  `;
+  const out = execFileSync('bash', ['-c', `trap '' XFSZ; ulimit -f 64; exec "$0" --import tsx --input-type=module -e "$1"`, process.execPath, child], { encoding: 'utf8' });
+  const r = JSON.parse(out) as { calls: number; threw: string | null; error: string; result: { complete: boolean; sizeBytes: number; durationMs: number } };
+  assert.equal(r.threw, null);
+  assert.equal(r.calls, 1);
+  assert.match(r.error, /EFBIG/);
+  assert.equal(r.result.complete, false);
+  const bytes = readFileSync(file);
+  assert.equal(bytes.length, r.result.sizeBytes);
+  assert.ok(bytes.length <= 64 * 1024);
+  assert.equal(parseWavHeader(bytes).dataSize, bytes.length - 44, 'finalized at the last good length');
 });
 
 test('ten minutes of audio through the recorder keep memory flat (RSS growth < 20 MB)', () => {
