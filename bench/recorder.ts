@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const r = (x: number | undefined) => (x ?? NaN).toFixed(1);
   console.log(`write per 10 ms hop: p50 ${r(out.hop_write_us.p50)} µs, p99 ${r(out.hop_write_us.p99)} µs`);
   console.log(`hop that flushes 500 ms (48 KB + header): p50 ${r(out.flush_hop_us.p50)} µs, p99 ${r(out.flush_hop_us.p99)} µs, max ${r(out.flush_hop_us.max)} µs`);
-  console.log(`close (flush + header + fsync): ${r(closeMs)} ms`);
+  console.log(`close (flush + header; fsync in the background): ${r(closeMs)} ms`);
   console.log(`one hour of audio: ${r(hourMs)} ms wall, RSS growth ${r(rssGrowthMb)} MB`);
   console.log(`repair of a 10-minute file: ${r(repairMs)} ms; peaks (1000 buckets): ${r(peaksMs)} ms`);
   writeFileSync(path.join(PROJECT_ROOT, 'bench', 'results', 'recorder.json'), JSON.stringify(out, null, 2) + '\n');
