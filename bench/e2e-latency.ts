@@ -3,19 +3,20 @@
 //
 // Both pages live in one browser, so `performance.timeOrigin + performance.now()`
 // is one clock for both. The broadcaster's "microphone" is a WebAudio graph
-// (getUserMedia is replaced in that page) that emits a voiced burst every
-// PERIOD_MS; the same onset detector (a ScriptProcessor of 256 samples) runs on
+// (getUserMedia is replaced in that page) that plays one spoken syllable (cut
+// from the shared clean-speech test file, so denoisers keep it) every
+// PERIOD_MS into silence; the same onset detector (a ScriptProcessor of 256 samples) runs on
 // the broadcaster's captured stream and on the listener's received stream, so
 // detector delay cancels out. Latency = listener onset − broadcaster onset.
 //
 //   npm run bench:e2e-latency            (runs inside the test network namespace)
-//   BENCH_SECONDS=30 npm run bench:e2e-latency
+//   BENCH_SECONDS=30 BENCH_ENGINES=none,rnnoise npm run bench:e2e-latency   (BENCH_DUMP=1: raw levels to /tmp)
 // Writes bench/results/e2e-latency.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/config.js';
-import { launchChromium } from '../test/e2e/support/browser.js';
+import { launchChromium, sharedAudio } from '../test/e2e/support/browser.js';
 import { startServer, type TestServer } from '../test/e2e/support/server.js';
 import { makeFriends, newUser, openFriendPage } from '../test/e2e/support/users.js';
 
@@ -23,7 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const PERIOD_MS = 400;
 const ENGINES = (process.env.BENCH_ENGINES ?? 'none,rnnoise,dfn3').split(',') as Array<'none' | 'rnnoise' | 'dfn3'>;
 
-/** Runs in both pages: timestamps burst onsets on a MediaStream into window.__onsets (ms, shared clock). */
+/** Runs in both pages: records the level of a MediaStream per 256-sample block, with the block's time on the shared clock. */
 const DETECTOR = `
 window.__detect = (stream) => {
   const ctx = new AudioContext({ sampleRate: 48000 });
@@ -31,19 +32,16 @@ window.__detect = (stream) => {
   const proc = ctx.createScriptProcessor(256, 1, 1);
   const mute = ctx.createGain();
   mute.gain.value = 0;
-  window.__onsets = [];
-  let quiet = 0;
+  window.__levels = [];
   proc.onaudioprocess = (e) => {
-    const now = performance.timeOrigin + performance.now();
+    // Audio-clock time of the block mapped to the shared clock: callbacks themselves run
+    // late and in bunches, the audio clock does not.
+    const ts = ctx.getOutputTimestamp();
+    const t = performance.timeOrigin + ts.performanceTime + (e.playbackTime - ts.contextTime) * 1000;
     const x = e.inputBuffer.getChannelData(0);
-    for (let i = 0; i < x.length; i++) {
-      const a = Math.abs(x[i]);
-      if (a > 0.08 && quiet > 4800) {
-        window.__onsets.push(now - ((x.length - i) / ctx.sampleRate) * 1000);
-        quiet = 0;
-      } else if (a < 0.02) quiet++;
-      else quiet = 0;
-    }
+    let m = 0;
+    for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+    window.__levels.push(t, m);
   };
   src.connect(proc);
   proc.connect(mute);
@@ -51,33 +49,84 @@ window.__detect = (stream) => {
   window.__detectCtx = ctx;
 };`;
 
-/** Broadcaster page: getUserMedia returns a WebAudio stream of voiced bursts (180 Hz harmonics, 80 ms). */
-const FAKE_MIC = `
+/**
+ * Onsets from block levels [t0, level0, t1, level1, …]: a block above 20 % of this side's
+ * loudest block, at least REFRACTORY_MS after the previous onset. Relative thresholds make
+ * the two sides comparable although codec and denoiser change the level.
+ */
+const REFRACTORY_MS = 300;
+function onsetsOf(levels: number[]): number[] {
+  let peak = 0;
+  for (let i = 1; i < levels.length; i += 2) peak = Math.max(peak, levels[i]!);
+  const out: number[] = [];
+  for (let i = 0; i < levels.length; i += 2) {
+    if (levels[i + 1]! > 0.2 * peak && (out.length === 0 || levels[i]! - out[out.length - 1]! > REFRACTORY_MS)) out.push(levels[i]!);
+  }
+  return out;
+}
+
+/** Broadcaster page: getUserMedia returns a WebAudio stream playing `snippet` every PERIOD_MS. */
+function fakeMic(snippet: Float32Array): string {
+  return `
 ${DETECTOR}
 navigator.mediaDevices.getUserMedia = async () => {
   const ctx = new AudioContext({ sampleRate: 48000 });
-  const n = 16, real = new Float32Array(n), imag = new Float32Array(n);
-  for (let k = 1; k < n; k++) imag[k] = 1 / k;
-  const osc = ctx.createOscillator();
-  osc.setPeriodicWave(ctx.createPeriodicWave(real, imag));
-  osc.frequency.value = 180;
-  const gain = ctx.createGain();
-  gain.gain.value = 0;
+  const bytes = Uint8Array.from(atob('${Buffer.from(snippet.buffer, snippet.byteOffset, snippet.byteLength).toString('base64')}'), (c) => c.charCodeAt(0));
+  const samples = new Float32Array(bytes.buffer);
+  const buffer = ctx.createBuffer(1, samples.length, 48000);
+  buffer.copyToChannel(samples, 0);
   const dest = ctx.createMediaStreamDestination();
-  osc.connect(gain).connect(dest);
-  osc.start();
   const t0 = ctx.currentTime + 0.5;
   for (let i = 0; i < ${Math.ceil((SECONDS + 30) * (1000 / PERIOD_MS))}; i++) {
-    const t = t0 + i * ${PERIOD_MS / 1000};
-    gain.gain.setValueAtTime(0, t);
-    gain.gain.linearRampToValueAtTime(0.45, t + 0.002);
-    gain.gain.setValueAtTime(0.45, t + 0.078);
-    gain.gain.linearRampToValueAtTime(0, t + 0.08);
+    const node = ctx.createBufferSource();
+    node.buffer = buffer;
+    node.connect(dest);
+    node.start(t0 + i * ${PERIOD_MS / 1000});
   }
   window.__micCtx = ctx;
   window.__detect(dest.stream);
   return dest.stream;
 };`;
+}
+
+/**
+ * A syllable from the shared clean speech: 150 ms from just before its sharpest onset,
+ * peak-normalized to 0.5 with short fades (so the silence between bursts is exact).
+ */
+function syllable(): Float32Array {
+  const wav = readFileSync(sharedAudio('clean_freesound_33711.wav'));
+  const dataAt = wav.indexOf('data') + 8;
+  const n = Math.floor((wav.length - dataAt) / 2);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = wav.readInt16LE(dataAt + i * 2) / 32768;
+  const hop = 480;
+  const level = Array.from({ length: Math.floor(n / hop) }, (_, f) => {
+    let s = 0;
+    for (let i = f * hop; i < (f + 1) * hop; i++) s += x[i]! * x[i]!;
+    return Math.sqrt(s / hop);
+  });
+  const max = Math.max(...level);
+  // The sharpest rise into a loud frame: loud now, quiet 20–60 ms before.
+  let f = -1;
+  let bestRise = 0;
+  for (let i = 6; i < level.length; i++) {
+    if (level[i]! < 0.3 * max) continue;
+    const rise = level[i]! / (Math.max(...level.slice(i - 6, i - 1)) + 1e-4);
+    if (rise > bestRise) [f, bestRise] = [i, rise];
+  }
+  if (f < 0) throw new Error('no syllable onset found in the clean speech file');
+  const start = (f - 2) * hop;
+  const out = x.slice(start, start + Math.round(0.15 * 48_000));
+  let peak = 0;
+  for (const v of out) peak = Math.max(peak, Math.abs(v));
+  const fadeIn = 144;
+  const fadeOut = 480;
+  for (let i = 0; i < out.length; i++) {
+    const g = Math.min(1, i / fadeIn, (out.length - 1 - i) / fadeOut);
+    out[i] = (out[i]! / peak) * 0.5 * g;
+  }
+  return out;
+}
 
 interface EngineResult {
   engine_in_use: string;
@@ -95,21 +144,26 @@ function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
-async function onsets(page: Page): Promise<number[]> {
-  return page.evaluate(() => (window as unknown as { __onsets?: number[] }).__onsets ?? []);
+async function levels(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __levels?: number[] }).__levels ?? []);
 }
 
-async function measure(browser: Browser, engine: string): Promise<EngineResult | { skipped: string }> {
+async function measure(engine: string): Promise<EngineResult | { skipped: string }> {
   let server: TestServer | undefined;
+  let browser: Browser | undefined;
   try {
     server = await startServer({ env: { DENOISE_ENGINE: engine } });
+    // The microphone needs a secure context; the bench server is plain HTTP on the namespace address.
+    browser = await launchChromium({
+      extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${server.baseUrl}`, '--autoplay-policy=no-user-gesture-required'],
+    });
     const health = (await (await fetch(`${server.baseUrl}/api/health`)).json()) as { denoise: { engine: string; fallback_reason: string | null } };
     if (health.denoise.engine !== engine) return { skipped: `engine ${engine} unavailable: ${health.denoise.fallback_reason ?? 'fell back'}` };
 
     const ann = await newUser(browser, server, { prefix: 'ann', via: 'api' });
     const bob = await newUser(browser, server, { prefix: 'bob', via: 'api' });
     await makeFriends(server, ann, bob);
-    await ann.page.addInitScript(FAKE_MIC);
+    await ann.page.addInitScript(fakeMic(SNIPPET));
     await ann.page.reload();
     await ann.page.getByTestId('stream-start').click();
     await ann.page.locator('[data-testid="stream-state"]', { hasText: 'Live' }).waitFor({ timeout: 15_000 });
@@ -125,11 +179,13 @@ async function measure(browser: Browser, engine: string): Promise<EngineResult |
     });
     // Let the jitter buffers settle before counting.
     await new Promise((r) => setTimeout(r, 2000));
-    const sentBefore = (await onsets(ann.page)).length;
-    const heardBefore = (await onsets(bob.page)).length;
+    const from = performance.timeOrigin + performance.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const sent = (await onsets(ann.page)).slice(sentBefore);
-    const heard = (await onsets(bob.page)).slice(heardBefore);
+    if (process.env.BENCH_DUMP) {
+      writeFileSync(`/tmp/e2e-levels-${engine}.json`, JSON.stringify({ sent: await levels(ann.page), heard: await levels(bob.page) }));
+    }
+    const sent = onsetsOf(await levels(ann.page)).filter((t) => t >= from);
+    const heard = onsetsOf(await levels(bob.page)).filter((t) => t >= from + PERIOD_MS);
     await ann.page.getByTestId('stream-stop').click();
 
     const latencies: number[] = [];
@@ -153,35 +209,38 @@ async function measure(browser: Browser, engine: string): Promise<EngineResult |
       bursts_matched: latencies.length,
     };
   } finally {
-    await server?.close();
+    await browser?.close();
+    // Servers are not closed here: the media plane's shutdown can take the whole process
+    // down (native Opus objects in worker threads); the results are written first and the
+    // process exits at the end, which ends every server.
+    if (server) openServers.push(server);
   }
 }
 
+const openServers: TestServer[] = [];
+const SNIPPET = syllable();
+
 async function main(): Promise<void> {
   if (!process.env.HUSHCAST_TEST_IP) throw new Error('run inside the test namespace: npm run bench:e2e-latency');
-  const browser = await launchChromium({ extraArgs: ['--autoplay-policy=no-user-gesture-required'] });
   const results: Record<string, unknown> = {};
-  try {
-    for (const engine of ENGINES) {
-      const r = await measure(browser, engine);
-      results[engine] = r;
-      if ('skipped' in r) console.log(`${engine.padEnd(8)} skipped: ${r.skipped}`);
-      else {
-        console.log(
-          `${engine.padEnd(8)} median ${r.median_ms} ms  p95 ${r.p95_ms} ms  (min ${r.min_ms}, max ${r.max_ms}; ${r.bursts_matched}/${r.bursts_sent} bursts)`,
-        );
-      }
-    }
-  } finally {
-    await browser.close();
-  }
   const out = path.join(PROJECT_ROOT, 'bench', 'results', 'e2e-latency.json');
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify({ measured_at: new Date().toISOString(), seconds_per_engine: SECONDS, period_ms: PERIOD_MS, ...results }, null, 2) + '\n',
-  );
+  for (const engine of ENGINES) {
+    const r = await measure(engine);
+    results[engine] = r;
+    writeFileSync(
+      out,
+      JSON.stringify({ measured_at: new Date().toISOString(), seconds_per_engine: SECONDS, period_ms: PERIOD_MS, ...results }, null, 2) + '\n',
+    );
+    if ('skipped' in r) console.log(`${engine.padEnd(8)} skipped: ${r.skipped}`);
+    else {
+      console.log(
+        `${engine.padEnd(8)} median ${r.median_ms} ms  p95 ${r.p95_ms} ms  (min ${r.min_ms}, max ${r.max_ms}; ${r.bursts_matched}/${r.bursts_sent} bursts)`,
+      );
+    }
+  }
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {
