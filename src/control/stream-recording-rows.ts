@@ -6,12 +6,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
 import type { SessionSummary } from '../media/media-plane.js';
+import { repairWav } from '../media/wav-repair.js';
 import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';
-
-/** 16-bit mono PCM after a canonical 44-byte header (what the recorder writes). */
-const WAV_HEADER_BYTES = 44;
 
 export function streamRecordingRows(db: Db, notifier: StreamNotifier, recordingsDir: string, log: StreamLog): StreamRecordingRows {
   return {
@@ -49,14 +47,23 @@ function fromSummary(summary: SessionSummary): { durationMs: number; sizeBytes: 
   return { durationMs: summary.recording!.durationMs, sizeBytes: summary.recording!.sizeBytes };
 }
 
-/** The media plane could not report (it failed while stopping): trust what is on disk. */
+/**
+ * The media plane could not report (its worker crashed or failed while stopping): the
+ * file's header may lag behind its data, so it is repaired from the file length first.
+ */
 async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: number; sizeBytes: number }> {
   try {
-    const { size } = await stat(file);
-    const samples = Math.max(0, (size - WAV_HEADER_BYTES) / 2);
-    return { durationMs: Math.round((samples / SAMPLE_RATE) * 1000), sizeBytes: size };
+    await stat(file);
   } catch (err) {
     log.warn({ file, err }, 'recording file missing when finalizing its row');
     return { durationMs: 0, sizeBytes: 0 };
+  }
+  try {
+    const r = repairWav(file, { fallbackSampleRate: SAMPLE_RATE });
+    return { durationMs: r.durationMs, sizeBytes: r.sizeBytes };
+  } catch (err) {
+    log.error({ file, err }, 'recording file could not be repaired when finalizing its row');
+    const { size } = await stat(file);
+    return { durationMs: 0, sizeBytes: size };
   }
 }
