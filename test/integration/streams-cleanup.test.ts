@@ -129,6 +129,19 @@ describe('stream cleanup with the real media plane', () => {
     await assertEnded(sessionId, bobWs, ann.username);
   });
 
+  test('a crashed media worker ends its streams: the partial recording is repaired and finalized, friends told', async () => {
+    const { ann, bobWs } = await pair();
+    const { sessionId } = await liveBroadcast(ann);
+    await new Promise((r) => setTimeout(r, 1500)); // the recorder flushes at least every second
+    const media = server.app.services.media as unknown as { crashWorkerOf(id: string): Promise<void> };
+    await media.crashWorkerOf(sessionId);
+    await assertEnded(sessionId, bobWs, ann.username);
+    const owner = await server.db.selectFrom('users').select('id').where('username', '=', ann.username).executeTakeFirstOrThrow();
+    const rec = await server.db.selectFrom('stream_recordings').selectAll().where('owner_id', '=', owner.id).executeTakeFirstOrThrow();
+    assert.ok(rec.duration_ms > 300, `the written audio is kept (${rec.duration_ms} ms)`);
+    assert.equal(statSync(path.join(server.config.recordingsDir, rec.file_name)).size, rec.size_bytes);
+  });
+
   test('app.close() (what SIGTERM runs) ends live streams gracefully and friends hear about it first', async () => {
     const own = await startServer({ host: HOST, env: ENV });
     try {
