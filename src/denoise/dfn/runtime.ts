@@ -271,7 +271,7 @@ export class Dfn3Runtime implements EngineRuntime {
     this.slots[b] = sa;
     if (sb) sb.slot = a;
     if (sa) sa.slot = b;
-    // Per-stream feature and output rows move with the stream only between hops, when they hold nothing live.
+    // Feature and model-output rows are not swapped: they only live within one hop.
   }
 
   private grow(capacity: number): void {
