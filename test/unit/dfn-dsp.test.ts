@@ -159,3 +159,13 @@ test('local-SNR gating follows tract.rs; by default every frame in the model\'s 
   assert.equal(attenLimFactor(0), 1);
   assert.ok(Math.abs(attenLimFactor(20) - 0.1) < 1e-12);
 });
+
+test('the post-filter leaves untouched bins alone and attenuates bins the model already attenuated', async () => {
+  const { postFilter } = await import('../../src/denoise/dfn/deep-filter.js');
+  const noisy = new Float32Array(2 * 481).fill(0.5);
+  const enh = Float32Array.from(noisy);
+  for (let i = 0; i < 8; i++) enh[i] = 0.25; // bins 0..3 at half gain
+  postFilter(noisy, enh, 0.02);
+  assert.ok(Math.abs(enh[20]! - 0.5) < 1e-6, 'gain 1 stays 1');
+  assert.ok(enh[0]! < 0.25 && enh[0]! > 0.24, `half gain is lowered a little: ${enh[0]}`);
+});
