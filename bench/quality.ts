@@ -14,6 +14,25 @@ import { loadSharedAudio, mixAtSnr, sharedDir, siSdr } from '../test/support/dfn
 import { Dnsmos } from '../test/support/dnsmos.js';
 
 const SNRS = [0, 5, 10];
+const HOP = 480;
+
+/**
+ * Whole hops by which the output is late (+) or early (-) against the clean speech, i.e. by
+ * how much the engine's declared latencyFrames is off: the shift in [-3, 3] hops maximizing SI-SDR.
+ */
+function misalignmentHops(out: Float32Array, clean: Float32Array): number {
+  let best = 0;
+  let bestSdr = -Infinity;
+  for (let k = -3; k <= 3; k++) {
+    const d = k * HOP;
+    const sdr = d >= 0 ? siSdr(out.subarray(d), clean.subarray(0, clean.length - d)) : siSdr(out.subarray(0, out.length + d), clean.subarray(-d));
+    if (sdr > bestSdr) {
+      bestSdr = sdr;
+      best = k;
+    }
+  }
+  return best;
+}
 const r2 = (x: number) => Number(x.toFixed(2));
 const r3 = (x: number) => Number(x.toFixed(3));
 
@@ -35,7 +54,9 @@ async function main(): Promise<void> {
       const out = denoiseSignal(rt, mix.noisy);
       const sdr = siSdr(out, mix.clean);
       const mos = await dnsmos.score48k(out);
-      row[name] = { si_sdr: r2(sdr), si_sdr_improvement: r2(sdr - base), sig: r3(mos.sig), bak: r3(mos.bak), ovrl: r3(mos.ovrl) };
+      const late = misalignmentHops(out, mix.clean);
+      row[name] = { si_sdr: r2(sdr), si_sdr_improvement: r2(sdr - base), sig: r3(mos.sig), bak: r3(mos.bak), ovrl: r3(mos.ovrl), misaligned_hops: late };
+      if (late !== 0) console.log(`   ${name}: output is ${late} hop(s) off after removing its declared latency; SI-SDR is not meaningful`);
       console.log(`${String(snr).padStart(2)} dB ${name.padEnd(8)} SI-SDR ${sdr.toFixed(2)} dB (${(sdr - base >= 0 ? '+' : '') + (sdr - base).toFixed(2)})  DNSMOS SIG ${mos.sig.toFixed(2)} BAK ${mos.bak.toFixed(2)} OVRL ${mos.ovrl.toFixed(2)}`);
     }
     results[`${snr}dB`] = row;
