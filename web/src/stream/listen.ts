@@ -44,6 +44,9 @@ export class Listen {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addEventListener('track', (e) => {
       if (this.pc !== pc) return;
+      // Live talk, not music: ask the jitter buffer to stay as shallow as the network allows
+      // (Chrome's default target adds tens of ms of playout delay). Unsupported browsers ignore it.
+      if ('jitterBufferTarget' in e.receiver) (e.receiver as RTCRtpReceiver & { jitterBufferTarget: number | null }).jitterBufferTarget = 0;
       this.set({ stream: e.streams[0] ?? new MediaStream([e.track]) });
     });
     pc.addEventListener('connectionstatechange', () => {
