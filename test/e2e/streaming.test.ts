@@ -192,6 +192,31 @@ describe('streaming in the browser (engine none)', () => {
   });
 });
 
+test('Start explains a page that is not a secure context and a denied microphone, and creates no stream', async () => {
+  const insecure = await launchChromium({});
+  const denied = await launchChromium({
+    extraArgs: ['--use-fake-device-for-media-stream', '--deny-permission-prompts', browserArgs([server])[0]!],
+  });
+  try {
+    for (const [b, expected] of [
+      [insecure, /secure page: open hushcast over https/],
+      [denied, /Microphone access was denied/],
+    ] as const) {
+      const ann = await newUser(b, server, { prefix: 'ann', via: 'api' });
+      await ann.page.getByTestId('stream-start').click();
+      await ann.page.getByTestId('stream-error').waitFor();
+      assert.match((await ann.page.getByTestId('stream-error').textContent()) ?? '', expected);
+      await ann.page.getByTestId('stream-start').waitFor();
+      const id = await userId(server, ann.username);
+      assert.equal((await server.app!.services.db.selectFrom('active_streams').selectAll().where('user_id', '=', id!).execute()).length, 0);
+      await closeUser(ann);
+    }
+  } finally {
+    await insecure.close();
+    await denied.close();
+  }
+});
+
 describe('streaming in the browser (engine rnnoise)', () => {
   test('a friend hears non-silent denoised audio and the strength control applies live', async () => {
     const server = rnnoiseServer;
