@@ -8,56 +8,29 @@
 //   - enc feeds erb_dec and df_dec inside the graph, so one session.run does a whole hop;
 //   - the batch dimension is symbolic, so many streams run as one batch with batch-sized state.
 // The patterns relied on are asserted; an export that does not match fails with a clear message.
-import onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
-// The decoded protobuf messages always carry their repeated fields; these views say so to the type checker.
-interface Tensor {
-  name: string;
-  dataType: number;
-  dims: unknown[];
-  rawData?: Uint8Array | null;
-  int64Data: unknown[];
-  int32Data: number[];
-  floatData: number[];
-}
-interface Attr {
-  name: string;
-  i?: unknown;
-  s?: Uint8Array | null;
-  t?: Tensor | null;
-  ints: unknown[];
-}
-interface Node {
-  name: string;
-  opType: string;
-  input: string[];
-  output: string[];
-  attribute: Attr[];
-}
-interface Dim {
-  dimValue?: unknown;
-  dimParam?: string | null;
-}
-interface ValueInfo {
-  name: string;
-  type?: { tensorType?: { shape?: { dim: Dim[] } | null } | null } | null;
-}
-interface Graph {
-  node: Node[];
-  initializer: Tensor[];
-  input: ValueInfo[];
-  output: ValueInfo[];
-}
-interface Model {
-  irVersion: unknown;
-  opsetImport: unknown[];
-  graph?: Graph | null;
-}
+import type onnxProto from 'onnx-proto';
+import { foldBatchIntoTime } from './batch-fold.js';
+import {
+  type Attr,
+  type Graph,
+  type Model,
+  type Node,
+  type Tensor,
+  ancestors,
+  attr,
+  index,
+  inputDims,
+  int64Tensor,
+  makeNode,
+  num,
+  onnx,
+  tensorInts,
+  UnsupportedExportError,
+  valueInfo,
+} from './onnx-graph.js';
 
-export class UnsupportedExportError extends Error {
-  override name = 'UnsupportedExportError';
-}
+export { UnsupportedExportError };
 
 /** One carried state tensor: fed as `input`, its next value comes out as `output`. */
 export interface StateSpec {
@@ -85,81 +58,6 @@ const ALLOWED_OPS = new Set([
   'MatMul', 'Sigmoid', 'Tanh',
 ]);
 const INT64_MAX = 9_223_372_036_854_775_807n;
-
-function num(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (v && typeof v === 'object' && 'toNumber' in v) return (v as { toNumber(): number }).toNumber();
-  return Number(v);
-}
-
-function attr(node: Node, name: string) {
-  return node.attribute.find((a) => a.name === name);
-}
-
-function tensorInts(t: Tensor): number[] {
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = new Uint8Array(t.rawData);
-    if (t.dataType === onnx.TensorProto.DataType.INT64) return Array.from(new BigInt64Array(raw.buffer), Number);
-    if (t.dataType === onnx.TensorProto.DataType.INT32) return Array.from(new Int32Array(raw.buffer));
-    if (t.dataType === onnx.TensorProto.DataType.FLOAT) return Array.from(new Float32Array(raw.buffer));
-  }
-  if (t.int64Data.length > 0) return t.int64Data.map(num);
-  if (t.int32Data.length > 0) return t.int32Data;
-  return t.floatData;
-}
-
-function int64Tensor(name: string, values: bigint[]): Tensor {
-  return onnx.TensorProto.create({
-    name,
-    dataType: onnx.TensorProto.DataType.INT64,
-    dims: [values.length],
-    rawData: new Uint8Array(BigInt64Array.from(values).buffer),
-  }) as unknown as Tensor;
-}
-
-function valueInfo(name: string, dims: (number | string)[] | null): ValueInfo {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}),
-      },
-    },
-  }) as unknown as ValueInfo;
-}
-
-function node_(name: string, opType: string, input: string[], output: string[]): Node {
-  return onnx.NodeProto.create({ name, opType, input, output }) as unknown as Node;
-}
-
-function inputDims(g: Graph, name: string, what: string): number[] {
-  const vi = g.input.find((i) => i.name === name);
-  if (!vi) throw new UnsupportedExportError(`${what}: "${name}" is not a graph input`);
-  return vi.type!.tensorType!.shape!.dim.map((d) => (d.dimParam ? -1 : num(d.dimValue)));
-}
-
-/** Values produced by Constant nodes or initializers, and the producing node of every value. */
-function index(g: Graph) {
-  const producer = new Map<string, Node>();
-  for (const n of g.node) for (const o of n.output) producer.set(o, n);
-  const constants = new Map<string, Tensor>();
-  for (const t of g.initializer) constants.set(t.name, t);
-  for (const n of g.node) if (n.opType === 'Constant' && attr(n, 'value')?.t) constants.set(n.output[0]!, attr(n, 'value')!.t as Tensor);
-  return { producer, constants };
-}
-
-function ancestors(start: string, producer: Map<string, Node>): Node[] {
-  const seen = new Set<Node>();
-  const stack = [start];
-  while (stack.length > 0) {
-    const n = producer.get(stack.pop()!);
-    if (!n || seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...n.input.filter((i) => i !== ''));
-  }
-  return [...seen];
-}
 
 interface RewriteResult {
   states: StateSpec[];
@@ -211,7 +109,7 @@ function makeStateful(g: Graph, tag: string, expectPads: number, expectGrus: num
       int64Tensor(`${ctxIn}.ends`, [INT64_MAX]),
       int64Tensor(`${ctxIn}.axes`, [2n]),
     );
-    g.node.push(node_(`${ctxIn}.carry`, 'Slice', [padOut, `${ctxIn}.starts`, `${ctxIn}.ends`, `${ctxIn}.axes`], [ctxOut]));
+    g.node.push(makeNode(`${ctxIn}.carry`, 'Slice', [padOut, `${ctxIn}.starts`, `${ctxIn}.ends`, `${ctxIn}.axes`], [ctxOut]));
     contexts.set(padOut, k);
     states.push({ input: ctxIn, output: ctxOut, shape: [-1, dims[1]!, k, dims[3]!], batchAxis: 0 });
   });
@@ -235,7 +133,7 @@ function makeStateful(g: Graph, tag: string, expectPads: number, expectGrus: num
     const yh = gru.output[1] || hOut;
     gru.output[1] = yh;
     // Identity gives the state output a stable name without renaming the GRU's own output.
-    g.node.push(node_(`${hIn}.carry`, 'Identity', [yh], [hOut]));
+    g.node.push(makeNode(`${hIn}.carry`, 'Identity', [yh], [hOut]));
     states.push({ input: hIn, output: hOut, shape: [1, -1, hidden], batchAxis: 1 });
   });
   // No other node may mix time steps: convolutions span one frame in time unless fed by a context.
@@ -258,77 +156,6 @@ function makeStateful(g: Graph, tag: string, expectPads: number, expectGrus: num
     }
   }
   return { states, contexts };
-}
-
-/**
- * Speed, not semantics: with S = 1 and many streams, onnxruntime runs ConvTranspose once per batch
- * item and Einsum per (b, t) pair, ~13× and ~2× slower per frame than over time. Both ops here
- * treat frames independently (time kernel 1, checked above), so the batch is folded into the
- * time axis around them: [B, C, S, F] → [1, C, B·S, F] for ConvTranspose, [b, t, g, i] →
- * [1, b·t, g, i] for the grouped-linear Einsum, and back afterwards.
- */
-function foldBatchIntoTime(g: Graph, tag: string): void {
-  const { constants } = index(g);
-  const out: Node[] = [];
-  let n = 0;
-  const name = (what: string) => `${tag}.fold${n}.${what}`;
-  const i64 = (what: string, values: bigint[]) => {
-    g.initializer.push(int64Tensor(name(what), values));
-    return name(what);
-  };
-  for (const node of g.node) {
-    const w = constants.get(node.input[1] ?? '');
-    // (Folding the plain Convs too was measured: no gain, the transposes eat it.)
-    if (node.opType === 'ConvTranspose' && w && w.dims.length === 4 && num(w.dims[2]) === 1) {
-      n++;
-      const [x] = node.input;
-      const y = node.output[0]!;
-      const cIn = num(w.dims[0]);
-      const cOut = num(w.dims[1]) * num(attr(node, 'group')?.i ?? 1);
-      const perm = (nm: string, i: string, o: string) => {
-        const t = node_(nm, 'Transpose', [i], [o]);
-        t.attribute = [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0, 2, 3] }) as unknown as Attr];
-        return t;
-      };
-      out.push(
-        perm(name('t_in'), x!, name('cbsf')),
-        node_(name('fold'), 'Reshape', [name('cbsf'), i64('fold_shape', [1n, BigInt(cIn), -1n, 0n])], [name('x1')]),
-      );
-      node.input[0] = name('x1');
-      node.output[0] = name('y1');
-      out.push(node);
-      out.push(
-        node_(name('shape'), 'Shape', [x!], [name('shp')]),
-        node_(name('bs'), 'Gather', [name('shp'), i64('bs_idx', [0n, 2n])], [name('bs_dims')]),
-        node_(name('unfold_shape'), 'Concat', [i64('c_out', [BigInt(cOut)]), name('bs_dims'), i64('f_copy', [0n])], [name('unfold_dims')]),
-        node_(name('unfold'), 'Reshape', [name('y1'), name('unfold_dims')], [name('cbsf_out')]),
-        perm(name('t_out'), name('cbsf_out'), y),
-      );
-      out[out.length - 3]!.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }) as unknown as Attr];
-      continue;
-    }
-    const eq = attr(node, 'equation')?.s;
-    if (node.opType === 'Einsum' && eq && Buffer.from(eq).toString().replace(/\s/g, '') === 'btgi,gih->btgh' && w && w.dims.length === 3) {
-      n++;
-      const [x] = node.input;
-      const y = node.output[0]!;
-      const [gr, inF, outF] = w.dims.map(num) as [number, number, number];
-      out.push(node_(name('fold'), 'Reshape', [x!, i64('fold_shape', [1n, -1n, BigInt(gr), BigInt(inF)])], [name('x1')]));
-      node.input[0] = name('x1');
-      node.output[0] = name('y1');
-      out.push(node);
-      out.push(
-        node_(name('shape'), 'Shape', [x!], [name('shp')]),
-        node_(name('bt'), 'Slice', [name('shp'), i64('bt_start', [0n]), i64('bt_end', [2n])], [name('bt_dims')]),
-        node_(name('unfold_shape'), 'Concat', [name('bt_dims'), i64('gh', [BigInt(gr), BigInt(outF)])], [name('unfold_dims')]),
-        node_(name('unfold'), 'Reshape', [name('y1'), name('unfold_dims')], [y]),
-      );
-      out[out.length - 2]!.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }) as unknown as Attr];
-      continue;
-    }
-    out.push(node);
-  }
-  g.node = out;
 }
 
 /** Prefixes every internal name; `keep` names pass unchanged, `map` renames graph inputs. */
