@@ -72,6 +72,8 @@ export interface LiveStreamsDeps {
   recordings: StreamRecordingRows;
   friendIdsOf(userId: number): Promise<number[]>;
   areFriends(a: number, b: number): Promise<boolean>;
+  /** Subscribes to the messages a user's tabs receive (bus topic user:<id>); resolves to an unsubscribe. */
+  watchUser(userId: number, onMessage: (raw: string) => void): Promise<() => Promise<void>>;
   log: StreamLog;
 }
 
@@ -85,12 +87,15 @@ interface LiveStream {
   /** Settles when the media session has started (or failed to). */
   ready: Promise<void>;
   ending: Promise<EndResult> | null;
+  /** Stops watching the owner's events (friend_removed drops that ex-friend's listeners). */
+  unwatch: (() => Promise<void>) | null;
 }
 
 interface ListenerEntry {
   listenerId: string;
   sessionId: string;
   userId: number;
+  username: string;
 }
 
 export interface EndResult {
@@ -195,6 +200,7 @@ export class LiveStreams {
       denoise: { attenLimDb: config.dfnAttenLimDb ?? null },
       ready: new Promise<void>((resolve) => (markReady = resolve)),
       ending: null,
+      unwatch: null,
     };
     this.bySession.set(sessionId, live);
     this.byUser.set(owner.id, live);
@@ -219,6 +225,7 @@ export class LiveStreams {
         live.engine = engine;
         await setActiveStreamEngine(db, sessionId, engine);
       }
+      live.unwatch = await this.deps.watchUser(owner.id, (raw) => this.onOwnerEvent(live, raw));
     } catch (err) {
       markReady();
       await this.abortStart(live, err);
@@ -231,10 +238,22 @@ export class LiveStreams {
     return { session_id: sessionId, started_at: startedAt, engine: live.engine };
   }
 
+  /** A friendship of the broadcaster ended: that person may no longer listen. */
+  private onOwnerEvent(live: LiveStream, raw: string): void {
+    if (!raw.includes('"friend_removed"')) return;
+    const msg = JSON.parse(raw) as { type?: string; username?: string };
+    if (msg.type !== 'friend_removed') return;
+    for (const entry of [...this.listeners.values()]) {
+      if (entry.sessionId !== live.sessionId || entry.username !== msg.username) continue;
+      this.track(this.dropListener(entry), { sessionId: live.sessionId, listener: entry.username }, 'dropping an ex-friend listener failed');
+    }
+  }
+
   private async abortStart(live: LiveStream, cause: unknown): Promise<void> {
     this.deps.log.error({ sessionId: live.sessionId, user: live.owner.username, err: cause }, 'starting a stream failed');
     this.bySession.delete(live.sessionId);
     this.byUser.delete(live.owner.id);
+    await live.unwatch?.();
     if (this.deps.media.hasSession(live.sessionId)) {
       await this.deps.media.stopSession(live.sessionId, 'stopped').catch((err: unknown) =>
         this.deps.log.error({ sessionId: live.sessionId, err }, 'stopping a half-started session failed'),
@@ -274,7 +293,7 @@ export class LiveStreams {
     } catch (err) {
       throw mapMediaError(err);
     }
-    this.listeners.set(listenerId, { listenerId, sessionId: live.sessionId, userId: listener.id });
+    this.listeners.set(listenerId, { listenerId, sessionId: live.sessionId, userId: listener.id, username: listener.username });
     return { sdp: answer, listener_id: listenerId };
   }
 
@@ -344,6 +363,7 @@ export class LiveStreams {
       }
     }
     for (const entry of [...this.listeners.values()]) if (entry.sessionId === live.sessionId) this.listeners.delete(entry.listenerId);
+    await live.unwatch?.().catch((err: unknown) => log.error({ sessionId: live.sessionId, err }, 'unsubscribing from the owner events failed'));
     let recording: Record<string, unknown> | null = null;
     try {
       if (live.recordingId !== null) {

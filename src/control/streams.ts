@@ -8,6 +8,7 @@ import { areFriends, friendIdsOf, listFriends } from '../store/friends.js';
 import { findUserByUsername } from '../store/users.js';
 import { ApiError } from './errors.js';
 import { LiveStreams } from './live-streams.js';
+import { userTopic } from './notifier.js';
 import { recoverRecordings } from './recovery.js';
 import { StreamError } from './stream-error.js';
 import { streamRecordingRows } from './stream-recording-rows.js';
@@ -33,7 +34,7 @@ export function checkSdp(sdp: string): string {
 }
 
 export async function streamsPlugin(app: FastifyInstance): Promise<void> {
-  const { config, db, notifier, presence, media, closeChain } = app.services;
+  const { config, db, bus, notifier, presence, media, closeChain } = app.services;
   if (!media) {
     // Only an app built without a media plane (some control-plane tests): no streaming, but status still answers.
     app.log.warn('streams: no media plane; live streaming is disabled');
@@ -57,6 +58,7 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
     friendIdsOf: (userId) => friendIdsOf(db, userId),
     areFriends: (a, b) => areFriends(db, a, b),
+    watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,
   });
   // A previous run that crashed left unfinished recordings and stale live streams:

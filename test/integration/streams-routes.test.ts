@@ -297,6 +297,21 @@ describe('streaming routes', () => {
     await ann.post('/api/stream/stop/');
   });
 
+  test('a listener whose friendship ends is dropped from the stream at once', async () => {
+    const annWs = await ann.ws();
+    const start = await ann.post('/api/stream/start/');
+    const sid = start.body.stream.session_id;
+    const l = await bob.post('/api/webrtc/listen/', { username: ann.username, sdp: OFFER });
+    assert.equal(l.status, 200);
+    await annWs.waitFor((m) => m.type === 'listener_count' && m.listeners === 1);
+    assert.equal((await ann.request('DELETE', `/api/friends/${bob.username}`)).status, 200);
+    await annWs.waitFor((m) => m.type === 'listener_count' && m.listeners === 0);
+    assert.equal(media.listenerCount(sid), 0);
+    const again = await bob.post('/api/webrtc/listen/', { username: ann.username, sdp: OFFER });
+    assert.equal(again.status, 403);
+    await ann.post('/api/stream/stop/');
+  });
+
   test('live noise-reduction strength reaches the media session; out of range is 400, not live is 409', async () => {
     const notLive = await ann.post('/api/stream/denoise/', { atten_lim_db: 12 });
     assert.equal(notLive.status, 409);
