@@ -89,9 +89,12 @@ describe('stream cleanup with the real media plane', () => {
     assert.equal((await ann.post('/api/stream/stop/')).status, 200);
   });
 
-  test('the stop route ends a live session: media session stopped, recording finalized with audio, friends told', async () => {
+  test('a second offer is 409; the stop route ends a live session: media session stopped, recording finalized with audio, friends told', async () => {
     const { ann, bobWs } = await pair();
     const { sessionId } = await liveBroadcast(ann);
+    const second = new BroadcasterPeer();
+    peers.push(second);
+    await assert.rejects(second.connect(ann, sessionId), /offer: 409 .*INVALID_STATE/, 'a second broadcaster offer for a connected session is refused');
     await new Promise((r) => setTimeout(r, 600));
     const stop = await ann.post('/api/stream/stop/');
     assert.equal(stop.status, 200);
