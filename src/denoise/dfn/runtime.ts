@@ -1,4 +1,5 @@
-// The dfn3 engine: one stateful ONNX session per runtime (per media worker) and many streams.
+// The dfn3 engine: one stateful ONNX session per runtime (per media worker) and many streams
+// (dfn3-stream.ts).
 // Streams keep their model state in batch-sized arenas, one slot per stream, so processMany()
 // runs every stream's hop in ONE session.run over the slots [0, B) without copying state:
 // outputs go to the other arena of a pair and the pair's parity flips. Streams are moved to
@@ -11,7 +12,8 @@ import type { StageThresholds } from './deep-filter.js';
 import type { DfnParams } from './dfn-config.js';
 import { type StatefulGraph, buildStatefulGraph } from './graph-rewrite.js';
 import { DfnModelError, readDfnModel } from './model-files.js';
-import { DfnDspShared, DfnStreamDsp } from './stream-dsp.js';
+import { Dfn3Stream } from './dfn3-stream.js';
+import { DfnDspShared, type DfnStreamDsp } from './stream-dsp.js';
 import { type Feeds, type Fetches, SyncSession, tensor } from './sync-session.js';
 
 export interface Dfn3RuntimeOptions {
@@ -308,65 +310,4 @@ function checkFrame(frame: Float32Array): void {
   if (frame.length !== FRAME_SIZE) throw new RangeError(`dfn3 expects frames of ${FRAME_SIZE} samples, got ${frame.length}`);
 }
 
-/** One stream's denoiser: host DSP state here, model state in its runtime slot. */
-export class Dfn3Stream implements Denoiser {
-  readonly engine: DenoiseEngineName = 'dfn3';
-  readonly latencyFrames: number;
-  readonly dsp: DfnStreamDsp;
-  /** Slot in the runtime's arenas; -1 once closed. */
-  slot: number;
-  /** Last processMany call that included this stream (duplicate detection). */
-  stamp = 0;
-  /** Times the model state was reset after a non-finite model output. */
-  recoveries = 0;
-  private readonly out = new Float32Array(FRAME_SIZE);
-
-  constructor(
-    readonly runtime: Dfn3Runtime,
-    slot: number,
-    params: DenoiseParams,
-  ) {
-    this.slot = slot;
-    this.latencyFrames = runtime.latencyFrames;
-    const o = runtime.options;
-    this.dsp = new DfnStreamDsp(runtime.shared, { thresholds: o.thresholds, postFilterBeta: o.postFilterBeta, attenLimDb: params.attenLimDb });
-  }
-
-  process(frame: Float32Array): Float32Array {
-    this.runtime.processOne(this, frame, this.out);
-    return this.out;
-  }
-
-  /** Takes effect on the next hop. */
-  setParams(params: DenoiseParams): void {
-    this.dsp.setAttenLimDb(params.attenLimDb);
-  }
-
-  reset(): void {
-    if (this.slot < 0) return;
-    this.dsp.reset();
-    this.runtime.zeroState(this.slot);
-  }
-
-  close(): void {
-    if (this.slot < 0) return;
-    this.runtime.release(this);
-    this.slot = -1;
-  }
-
-  /** The model outputs of this stream's last hop (lsnr, ERB gains, DF coefficients). */
-  lastModelOutputs(): { lsnr: number; m: Float32Array; coefs: Float32Array } {
-    if (this.slot < 0) throw new Error('dfn3 stream is closed');
-    return this.runtime.modelOutputs(this.slot);
-  }
-
-  /** @internal after the runtime ran this stream's hop. */
-  enhanceInto(output: Float32Array): void {
-    this.runtime.enhance(this, this.dsp, output);
-  }
-
-  /** @internal the runtime closed under this stream. */
-  detach(): void {
-    this.slot = -1;
-  }
-}
+export { Dfn3Stream };
