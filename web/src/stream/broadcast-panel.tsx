@@ -7,6 +7,7 @@ import { Broadcast, type BroadcastSnapshot } from './broadcast.js';
 import { DenoiseStrength } from './denoise-strength.js';
 import { useElapsed } from './elapsed.js';
 import { LevelMeter } from './level-meter.js';
+import './stream.css';
 import type { User } from '../contract.js';
 
 interface Health {
@@ -95,16 +96,23 @@ export function BroadcastPanel(_props: { user?: User }) {
       )}
       {active && (
         <div class="live-info">
-          <span class={`badge badge--${snap.state === 'live' ? 'live' : 'online'}`} aria-live="polite" data-testid="stream-state">
-            <span class="badge__dot" aria-hidden="true" />
-            {snap.state === 'live' ? 'Live' : 'Connecting…'}
-          </span>{' '}
-          <time data-testid="stream-timer">{elapsed ?? '00:00'}</time>{' '}
-          <span data-testid="listener-count">
-            {me?.listeners ?? 0} {(me?.listeners ?? 0) === 1 ? 'listener' : 'listeners'}
-          </span>
-          <LevelMeter stream={broadcast.microphone} />
-          <DenoiseStrength initial={null} disabled={snap.state !== 'live' && snap.state !== 'connecting'} />
+          <div class="stream-row">
+            <span class={`badge badge--${snap.state === 'live' ? 'live' : 'online'}`} aria-live="polite" data-testid="stream-state">
+              <span class="badge__dot" aria-hidden="true" />
+              {snap.state === 'live' ? 'Live' : 'Connecting…'}
+            </span>
+            <time class="stream-stat" data-testid="stream-timer">{elapsed ?? '00:00'}</time>
+            <span class="stream-stat" data-testid="listener-count">
+              {me?.listeners ?? 0} {(me?.listeners ?? 0) === 1 ? 'listener' : 'listeners'}
+            </span>
+          </div>
+          <div class="stream-row">
+            <span class="stream-stat">Mic</span>
+            <LevelMeter stream={broadcast.microphone} />
+          </div>
+          <div class="stream-row">
+            <DenoiseStrength initial={null} disabled={snap.state !== 'live' && snap.state !== 'connecting'} />
+          </div>
         </div>
       )}
       {snap.error && (

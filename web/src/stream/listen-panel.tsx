@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useFriendStatus } from '../presence.js';
 import { useElapsed } from './elapsed.js';
 import { Listen, type ListenSnapshot } from './listen.js';
+import './stream.css';
 
 const CONNECTION_LABELS: Record<string, string> = {
   new: 'starting',
@@ -69,21 +70,23 @@ export function ListenPanel({ username }: { username: string }) {
   const active = snap.state === 'connecting' || snap.state === 'listening';
   return (
     <section class="listen-panel" aria-label={`${username}'s live stream`} data-state={snap.state}>
-      <p>
+      <div class="stream-row">
         <span class="badge badge--live">
           <span class="badge__dot" aria-hidden="true" />
           Live
-        </span>{' '}
-        <time data-testid="live-duration">{elapsed ?? '00:00'}</time>
-      </p>
+        </span>
+        <time class="stream-stat" data-testid="live-duration">{elapsed ?? '00:00'}</time>
+      </div>
       {active ? (
-        <div class="player">
+        <div class="player stream-row">
           <button type="button" class="button" data-testid="listen-stop" onClick={() => void listen.stop()}>
             Stop listening
-          </button>{' '}
-          <span data-testid="connection-state">{CONNECTION_LABELS[snap.connection] ?? snap.connection}</span>
-          <label>
-            {' '}Volume{' '}
+          </button>
+          <span class="stream-stat">
+            Connection: <span data-testid="connection-state">{CONNECTION_LABELS[snap.connection] ?? snap.connection}</span>
+          </span>
+          <label class="stream-volume">
+            Volume
             <input
               type="range"
               min={0}
@@ -101,9 +104,11 @@ export function ListenPanel({ username }: { username: string }) {
           <audio ref={audio} data-testid="stream-player" autoplay />
         </div>
       ) : (
-        <button type="button" class="button button--live" data-testid="listen-start" onClick={() => void listen.start()}>
-          Listen
-        </button>
+        <div class="stream-row">
+          <button type="button" class="button button--live" data-testid="listen-start" onClick={() => void listen.start()}>
+            Listen
+          </button>
+        </div>
       )}
       {snap.error && <p role="alert" class="feedback feedback--error" data-testid="listen-error">{snap.error}</p>}
     </section>
