@@ -22,16 +22,18 @@ const INT16_SCALE = 32768;
 export class RnnoiseDenoiser implements Denoiser {
   readonly engine: DenoiseEngineName = 'rnnoise';
   /**
-   * RNNoise synthesizes each output frame by overlap-add with the previous window, so a
-   * frame's samples come out one frame later.
+   * Measured on this build (cross-correlation of clean speech with the output of speech +
+   * noise): the output lags the input by 960 samples, two frames (window overlap-add plus
+   * the pitch analysis lookahead).
    */
-  readonly latencyFrames = 1;
+  readonly latencyFrames = 2;
   private state: number;
   private readonly buf: number;
   private readonly out = new Float32Array(FRAME_SIZE);
   /** Linear gain floor from attenLimDb: output = max(denoised, floor·input) in the mix below. */
   private mixDry = 0;
-  private readonly dryDelay = new Float32Array(FRAME_SIZE);
+  /** The input of the last two frames, to mix in aligned with the denoised output. */
+  private readonly dryDelay = new Float32Array(FRAME_SIZE * 2);
 
   constructor(
     private readonly mod: RnnoiseModule,
@@ -51,18 +53,15 @@ export class RnnoiseDenoiser implements Denoiser {
     const h = this.mod.HEAPF32; // the heap view may have been replaced by memory growth
     const out = this.out;
     const dry = this.mixDry;
+    const d = this.dryDelay;
     if (dry === 0) {
       for (let i = 0; i < FRAME_SIZE; i++) out[i] = h[base + i]! / INT16_SCALE;
     } else {
-      // Limited attenuation: add back a share of the input, delayed by RNNoise's one frame.
-      const d = this.dryDelay;
-      for (let i = 0; i < FRAME_SIZE; i++) {
-        out[i] = (1 - dry) * (h[base + i]! / INT16_SCALE) + dry * d[i]!;
-        d[i] = frame[i]!;
-      }
-      return out;
+      // Limited attenuation: add back a share of the input, delayed like RNNoise's output.
+      for (let i = 0; i < FRAME_SIZE; i++) out[i] = (1 - dry) * (h[base + i]! / INT16_SCALE) + dry * d[i]!;
     }
-    this.dryDelay.set(frame);
+    d.copyWithin(0, FRAME_SIZE);
+    d.set(frame, FRAME_SIZE);
     return out;
   }
 

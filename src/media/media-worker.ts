@@ -6,6 +6,8 @@ import type { Denoiser } from '../denoise/denoiser.js';
 import { loadEngineRuntime, type EngineRuntime } from '../denoise/engines.js';
 import { HopClock } from './hop-clock.js';
 import { MediaError, type SessionSummary } from './media-plane.js';
+import { OpusDecoder } from './opus-decoder.js';
+import { OpusEncoder } from './opus-encoder.js';
 import { messageOf, StreamSession } from './stream-session.js';
 import {
   WorkerRequestSchema,
@@ -58,6 +60,7 @@ class MediaWorker {
 
   async init(): Promise<void> {
     const { runtime, fallbackReason } = await this.runtime(this.config.denoiseEngine);
+    warmUp(runtime);
     this.send({ type: 'ready', engine: runtime.engine, fallbackReason });
   }
 
@@ -241,6 +244,30 @@ class MediaWorker {
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void {
     this.send({ type: 'log', level, message, fields });
   }
+}
+
+/**
+ * Runs the codecs and the engine once before the first session: the first calls into
+ * WebAssembly and native code compile and allocate (tens of ms), which would otherwise
+ * land inside the first live hops and stall the clock.
+ */
+function warmUp(runtime: EngineRuntime): void {
+  const encoder = new OpusEncoder();
+  const decoder = new OpusDecoder();
+  const frame = new Float32Array(960);
+  const out = new Float32Array(5760);
+  const denoiser = runtime.createStream({ attenLimDb: null });
+  for (let i = 0; i < 50; i++) {
+    for (let j = 0; j < frame.length; j++) frame[j] = 0.1 * Math.sin((i * 960 + j) * 0.05);
+    const packet = encoder.encode(frame, 960);
+    decoder.decode(packet, out, 0);
+    if (i % 10 === 3) decoder.decodeFec(packet, 960, out, 0);
+    if (i % 10 === 7) decoder.conceal(960, out, 0);
+    denoiser.process(frame.subarray(0, 480));
+  }
+  denoiser.close();
+  decoder.close();
+  encoder.close();
 }
 
 if (parentPort) {

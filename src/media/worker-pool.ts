@@ -14,6 +14,7 @@ import {
   type StartSessionOptions,
 } from './media-plane.js';
 import { MediaWorkerClient, type MediaLog } from './media-worker-client.js';
+import { MAX_SDP_BYTES } from './peer-config.js';
 import { SdpResultSchema, StartResultSchema, StopResultSchema, type WorkerStats } from './worker-protocol.js';
 
 export type { MediaLog } from './media-worker-client.js';
@@ -149,11 +150,13 @@ export class WorkerPoolMediaPlane implements MediaPlane {
   }
 
   async answerBroadcaster(sessionId: string, offerSdp: string): Promise<string> {
+    checkSdpSize(offerSdp);
     const result = await this.clientOf(sessionId).request({ type: 'answer-broadcaster', sessionId, sdp: offerSdp });
     return SdpResultSchema.parse(result).sdp;
   }
 
   async addListener(sessionId: string, listenerId: string, offerSdp: string): Promise<string> {
+    checkSdpSize(offerSdp);
     const result = await this.clientOf(sessionId).request({ type: 'add-listener', sessionId, listenerId, sdp: offerSdp });
     return SdpResultSchema.parse(result).sdp;
   }
@@ -239,4 +242,10 @@ export class WorkerPoolMediaPlane implements MediaPlane {
     }
     this.home.clear();
   }
+}
+
+/** The protocol caps SDP size; saying so here gives the caller 'bad-sdp' instead of a protocol error. */
+function checkSdpSize(sdp: string): void {
+  if (typeof sdp !== 'string' || sdp.length === 0) throw new MediaError('bad-sdp', 'empty SDP');
+  if (sdp.length > MAX_SDP_BYTES) throw new MediaError('bad-sdp', `SDP larger than ${MAX_SDP_BYTES} bytes`);
 }

@@ -43,7 +43,10 @@ async function offerFrom(pc: RTCPeerConnection): Promise<string> {
 export function waitConnected(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<void> {
   if (pc.connectionState === 'connected') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`peer not connected after ${timeoutMs} ms (${pc.connectionState})`)), timeoutMs);
+    const timer = setTimeout(() => {
+      const dtls = pc.dtlsTransports.map((d) => d.state).join(',');
+      reject(new Error(`peer not connected after ${timeoutMs} ms (connection ${pc.connectionState}, ICE ${pc.iceConnectionState}, DTLS ${dtls})`));
+    }, timeoutMs);
     const { unSubscribe } = pc.connectionStateChange.subscribe((s) => {
       if (s === 'connected') {
         clearTimeout(timer);
@@ -68,7 +71,8 @@ export interface Impairment {
 export class TestBroadcaster {
   readonly pc = new RTCPeerConnection(peerConfig(CLIENT_ICE));
   readonly track = new MediaStreamTrack({ kind: 'audio' });
-  private readonly encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'voip' });
+  // 'audio' keeps the waveform, so received audio can be compared sample by sample.
+  private readonly encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'audio' });
   private timer: NodeJS.Timeout | null = null;
   private readonly delayed = new Set<NodeJS.Timeout>();
   /** performance.now() when each packet left (index = packet number), NaN when dropped. */

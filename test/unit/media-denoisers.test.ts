@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { FRAME_SIZE } from '../../src/denoise/denoiser.js';
 import { DFN3_UNAVAILABLE, loadEngineRuntime } from '../../src/denoise/engines.js';
-import { energy, prng } from '../integration/media-signal.js';
+import { loadSharedAudio } from '../integration/media-peers.js';
+import { align, energy, prng } from '../integration/media-signal.js';
 
 const config = loadConfig({ DATA_DIR: '/nonexistent-hushcast-test', DFN_MODEL_DIR: '/nonexistent-model-dir' });
 const quiet = { warn: () => {} };
@@ -65,9 +66,24 @@ describe('denoise engines', () => {
     assert.ok(reductionDb < 7.5, `limited reduction ${reductionDb.toFixed(1)} dB`);
     const off = runtime.createStream({ attenLimDb: 0 });
     const y = run((f) => off.process(f), x);
-    // 0 dB = off: the input comes out one frame later, unchanged.
-    assert.ok(Math.abs(y[FRAME_SIZE + 100]! - x[100]!) < 1e-6);
+    // 0 dB = off: the input comes out unchanged, as late as RNNoise's own output.
+    assert.equal(off.latencyFrames, 2);
+    assert.ok(Math.abs(y[2 * FRAME_SIZE + 100]! - x[100]!) < 1e-6);
     for (const d of [full, limited, off]) d.close();
+  });
+
+  it('rnnoise output lags its input by exactly latencyFrames (speech in noise lines up there)', async () => {
+    const { runtime } = await loadEngineRuntime('rnnoise', config, quiet);
+    const d = runtime.createStream({ attenLimDb: null });
+    const clean = loadSharedAudio('clean_freesound_33711.wav').subarray(48_000, 48_000 * 4);
+    const n = loadSharedAudio('noise_freesound_573577.wav').subarray(0, clean.length);
+    const g = Math.sqrt(energy(clean) / energy(n));
+    const noisy = Float32Array.from(clean, (c, i) => c + g * n[i]!);
+    const y = run((f) => d.process(f), noisy);
+    const a = align(clean, y, 0, 4 * FRAME_SIZE);
+    assert.equal(a.lag, d.latencyFrames * FRAME_SIZE);
+    assert.ok(a.corr > align(clean, noisy, 0, 0).corr + 0.1, 'closer to the clean speech than the input was');
+    d.close();
   });
 
   it('two rnnoise streams do not share state', async () => {

@@ -1,0 +1,256 @@
+// The media plane end to end without a browser: real werift peers over
+// loopback, real worker threads, real Opus, real RNNoise.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import wavefile from 'wavefile';
+import { loadConfig, type DenoiseEngineName } from '../../src/config.js';
+import { MediaError, type SessionEndReason, type SessionSummary } from '../../src/media/media-plane.js';
+import { createMediaPlane, type WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import { loadSharedAudio, TestBroadcaster, TestListener, type Impairment } from './media-peers.js';
+import { align, energy, median, prng, windowedCorrelations } from './media-signal.js';
+
+const quietLog = { debug() {}, info() {}, warn() {}, error: (o: object, m: string) => console.error(m, o) };
+const NO_MEDIA_MS = 1500;
+
+let dir: string;
+let plane: WorkerPoolMediaPlane;
+const ended: { summary: SessionSummary; reason: SessionEndReason }[] = [];
+let seq = 0;
+
+function readWav(file: string): Float32Array {
+  const wav = new wavefile.WaveFile(readFileSync(file));
+  const s = wav.getSamples(false, Int16Array) as unknown as Int16Array;
+  return Float32Array.from(s, (v) => v / 32768);
+}
+
+async function startSession(engine: DenoiseEngineName, extra: { maxListeners?: number; record?: boolean } = {}) {
+  const sessionId = `s${++seq}`;
+  const recording = extra.record
+    ? { filePath: path.join(dir, `${sessionId}.wav`), rawFilePath: path.join(dir, `${sessionId}.raw.wav`) }
+    : null;
+  const started = await plane.startSession({
+    sessionId,
+    ownerId: seq,
+    ownerName: `user${seq}`,
+    engine,
+    denoise: { attenLimDb: null },
+    recording,
+    maxListeners: extra.maxListeners ?? 10,
+  });
+  return { sessionId, recording, engine: started.engine };
+}
+
+async function connect(sessionId: string, listeners: number) {
+  const b = new TestBroadcaster();
+  await b.accept(await plane.answerBroadcaster(sessionId, await b.offer()));
+  const ls: TestListener[] = [];
+  for (let i = 0; i < listeners; i++) {
+    const l = new TestListener();
+    await l.accept(await plane.addListener(sessionId, `l${i}`, await l.offer()));
+    ls.push(l);
+  }
+  return { b, ls };
+}
+
+async function closeAll(b: TestBroadcaster, ls: TestListener[]) {
+  await b.close();
+  for (const l of ls) await l.close();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Median over 100 ms windows of the correlation between ref and x, each window aligned. */
+function similarity(ref: Float32Array, x: Float32Array): { first: number; median: number; windows: number } {
+  // x may start with seconds of silence (the session was live before the broadcaster played).
+  const first = align(ref.subarray(0, 48_000), x, 0, x.length - 48_000).lag;
+  const corr = windowedCorrelations(ref, x, 4800, first, 4800);
+  if (process.env.HC_DEBUG) console.log(first, x.length, corr.map((c) => c.toFixed(2)).join(' '));
+  return { first, median: median(corr), windows: corr.length };
+}
+
+describe('media plane (werift peers, worker threads)', () => {
+  const input = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 4);
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'hc-media-'));
+    const config = loadConfig({ DATA_DIR: dir, DENOISE_ENGINE: 'none' }, { mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS });
+    plane = await createMediaPlane(config, quietLog);
+    plane.on('sessionEnded', (summary, reason) => ended.push({ summary, reason }));
+  });
+
+  after(async () => {
+    await plane?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('with engine none, every listener hears the broadcaster input (after Opus both ways)', async () => {
+    const { sessionId } = await startSession('none');
+    const { b, ls } = await connect(sessionId, 2);
+    assert.equal(plane.listenerCount(sessionId), 2);
+    await b.play(input);
+    await sleep(200);
+    const ssrcs = new Set(ls.flatMap((l) => [...l.ssrcs]));
+    assert.equal(ssrcs.size, 2, 'each listener has its own SSRC');
+    for (const l of ls) {
+      const sim = similarity(input, l.received());
+      assert.ok(sim.windows > 20, `${sim.windows} windows compared`);
+      assert.ok(sim.median > 0.9, `listener correlates with the input: ${sim.median.toFixed(3)}`);
+    }
+    const summary = await plane.stopSession(sessionId, 'stopped');
+    assert.equal(summary?.engine, 'none');
+    assert.equal(await plane.stopSession(sessionId, 'stopped'), null, 'stopping twice is harmless');
+    await closeAll(b, ls);
+  });
+
+  it('with rnnoise, listeners hear exactly the denoised output the server recorded, which has less noise', async () => {
+    const { sessionId, recording, engine } = await startSession('rnnoise', { record: true });
+    assert.equal(engine, 'rnnoise');
+    // Speech + noise at 0 dB SNR, mixed here so the clean reference lines up sample for sample.
+    const clean = loadSharedAudio('clean_freesound_33711.wav').subarray(48_000, 48_000 * 5);
+    const noise = loadSharedAudio('noise_freesound_573577.wav').subarray(0, clean.length);
+    const gain = Math.sqrt(energy(clean) / energy(noise));
+    const mixed = Float32Array.from(clean, (c, i) => c + gain * noise[i]!);
+    const { b, ls } = await connect(sessionId, 2);
+    await b.play(mixed);
+    await sleep(200);
+    const summary = await plane.stopSession(sessionId, 'stopped');
+    await closeAll(b, ls);
+    assert.ok(summary?.recording?.complete, 'recording finalized');
+    const denoised = readWav(recording!.filePath);
+    const raw = readWav(recording!.rawFilePath!);
+    // Raw recording = input after one Opus generation.
+    assert.equal(raw.length, denoised.length, 'raw and denoised recordings are written in the same hops');
+    // Listeners = the denoised recording after one more Opus generation. Recorder and encoder
+    // see the same frames, so one lag lines the whole of what a listener got up with the recording.
+    for (const l of ls) {
+      const heard = l.received();
+      if (process.env.HC_DEBUG) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(`/tmp/hc-debug-heard-${ls.indexOf(l)}.f32`, heard);
+        writeFileSync('/tmp/hc-debug-denoised.f32', denoised);
+        writeFileSync('/tmp/hc-debug-raw.f32', raw);
+        console.log('packets', l.packets, 'samples', heard.length, 'rec', denoised.length);
+      }
+      const a = align(heard, denoised, 0, denoised.length - 1);
+      assert.ok(a.corr > 0.9, `listener matches the server's denoised output: ${a.corr.toFixed(3)}`);
+    }
+    // Denoising did something: where the speech pauses, the input's noise is mostly gone.
+    const meanWindow = (energy(clean) / clean.length) * 960;
+    const pauseEnergy = (x: Float32Array) => {
+      const first = align(clean, x, 0, x.length - clean.length).lag;
+      let e = 0;
+      for (let i = 0; i + 960 <= clean.length && i + first + 960 <= x.length; i += 960) {
+        if (energy(clean, i, i + 960) < meanWindow * 0.01) e += energy(x, i + first, i + first + 960);
+      }
+      return e;
+    };
+    const reductionDb = 10 * Math.log10(pauseEnergy(raw) / pauseEnergy(denoised));
+    assert.ok(reductionDb > 6, `noise in speech pauses reduced by ${reductionDb.toFixed(1)} dB`);
+  });
+
+  it('with 5 % loss, reordering and 0–40 ms jitter the output never stalls and still correlates', async () => {
+    const { sessionId } = await startSession('none');
+    const { b, ls } = await connect(sessionId, 2);
+    const rnd = prng(42);
+    const impair: Impairment = {
+      drop: (i) => i > 5 && rnd() < 0.05,
+      delayMs: (i) => (i % 7 === 3 ? 25 : rnd() * 40), // every 7th packet overtaken by the next ones
+    };
+    await b.play(input, impair);
+    await sleep(300);
+    const [stats] = (await plane.workerStats()).flatMap((w) => w.perSession as { sessionId: string; packetsOut: number; jitter: { lost: number; recovered: number } }[]).filter((s) => s.sessionId === sessionId);
+    assert.ok(stats, 'session stats');
+    assert.ok(stats.jitter.lost + stats.jitter.recovered > 0, 'loss was seen and concealed');
+    for (const l of ls) {
+      // The server kept sending 20 ms packets the whole time: listeners got a gap-free timeline.
+      const expectedPackets = input.length / 960;
+      assert.ok(l.packets >= expectedPackets * 0.95, `${l.packets} packets for ${expectedPackets} sent`);
+      assert.ok(l.received().length >= input.length * 0.95, `audio timeline complete: ${l.received().length} samples for ${input.length}`);
+      const sim = similarity(input, l.received());
+      assert.ok(sim.median > 0.8, `still correlates: ${sim.median.toFixed(3)}`);
+    }
+    await plane.stopSession(sessionId, 'stopped');
+    await closeAll(b, ls);
+  });
+
+  it('refuses the listener over the limit with listener-limit, and frees places when listeners leave', async () => {
+    const { sessionId } = await startSession('none', { maxListeners: 2 });
+    const { b, ls } = await connect(sessionId, 2);
+    const extra = new TestListener();
+    await assert.rejects(plane.addListener(sessionId, 'l-extra', await extra.offer()), (e: unknown) => e instanceof MediaError && e.code === 'listener-limit');
+    assert.equal(plane.listenerCount(sessionId), 2);
+    await plane.removeListener(sessionId, 'l0');
+    await sleep(50);
+    assert.equal(plane.listenerCount(sessionId), 1);
+    const again = new TestListener();
+    await again.accept(await plane.addListener(sessionId, 'l-extra', await again.offer()));
+    assert.equal(plane.listenerCount(sessionId), 2);
+    await plane.stopSession(sessionId, 'stopped');
+    await closeAll(b, [...ls, extra, again]);
+  });
+
+  it('rejects malformed SDP with bad-sdp and unknown sessions with no-such-session', async () => {
+    const { sessionId } = await startSession('none');
+    for (const sdp of ['', 'hello', 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n']) {
+      await assert.rejects(plane.answerBroadcaster(sessionId, sdp), (e: unknown) => e instanceof MediaError && e.code === 'bad-sdp');
+    }
+    const listener = new TestListener();
+    // A listener's recvonly offer is not a broadcaster offer.
+    await assert.rejects(plane.answerBroadcaster(sessionId, await listener.offer()), (e: unknown) => e instanceof MediaError && e.code === 'bad-sdp');
+    await assert.rejects(plane.addListener('nope', 'l', await listener.offer()), (e: unknown) => e instanceof MediaError && e.code === 'no-such-session');
+    assert.equal(await plane.stopSession('nope', 'stopped'), null);
+    await listener.close();
+    await plane.stopSession(sessionId, 'stopped');
+  });
+
+  it('a session whose broadcaster stops sending ends itself with no-media (and one that never connects too)', async () => {
+    const { sessionId } = await startSession('none');
+    const never = await startSession('none');
+    const { b, ls } = await connect(sessionId, 1);
+    await b.play(input.subarray(0, 48_000));
+    const deadline = Date.now() + NO_MEDIA_MS * 4;
+    while (Date.now() < deadline && !(plane.hasSession(sessionId) === false && plane.hasSession(never.sessionId) === false)) await sleep(100);
+    const mine = ended.find((e) => e.summary.sessionId === sessionId);
+    assert.equal(mine?.reason, 'no-media');
+    assert.ok(mine.summary.durationMs >= 1000 + NO_MEDIA_MS * 0.9);
+    assert.equal(ended.find((e) => e.summary.sessionId === never.sessionId)?.reason, 'no-media');
+    assert.equal(plane.hasSession(sessionId), false);
+    await closeAll(b, ls);
+  });
+
+  it('a crashed worker reports its sessions ended (worker-crashed) and is replaced', async () => {
+    const { sessionId } = await startSession('none');
+    await plane.crashWorkerOf(sessionId);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && plane.hasSession(sessionId)) await sleep(20);
+    assert.equal(ended.find((e) => e.summary.sessionId === sessionId)?.reason, 'worker-crashed');
+    // The pool restarts the worker; new sessions keep working.
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      const stats = await plane.workerStats();
+      ok = stats.length === 2;
+      if (!ok) await sleep(100);
+    }
+    assert.ok(ok, 'both workers running again');
+    const again = await startSession('none');
+    const { b, ls } = await connect(again.sessionId, 1);
+    await b.play(input.subarray(0, 48_000));
+    await sleep(200);
+    assert.ok(ls[0]!.packets > 40);
+    await plane.stopSession(again.sessionId, 'stopped');
+    await closeAll(b, ls);
+  });
+
+  it('close() ends the sessions still live with reason shutdown and finalizes their recordings', async () => {
+    const { sessionId } = await startSession('rnnoise', { record: true });
+    await plane.close();
+    const mine = ended.find((e) => e.summary.sessionId === sessionId);
+    assert.equal(mine?.reason, 'shutdown');
+    assert.ok(mine.summary.recording);
+    assert.equal(plane.hasSession(sessionId), false);
+    await assert.rejects(startSession('none'), (e: unknown) => e instanceof MediaError && e.code === 'worker-unavailable');
+  });
+});
