@@ -1,0 +1,106 @@
+// npm run bench:fanout — 1 broadcaster → N werift listeners (1, 10, 100, 300)
+// per engine: server CPU (% of one core, whole server process), packets lost
+// at the listeners, and server-added latency (RTP packet in → first RTP packet
+// out carrying its audio) p50/p95. Writes bench/results/fanout.json.
+//   BENCH_LISTENERS=1,10,100,300 BENCH_ENGINES=rnnoise,none BENCH_SECONDS=10
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { DenoiseEngineName } from '../src/config.js';
+import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets } from './media-bench-peers.js';
+import { MediaServerProcess, type ServerStats } from './media-server-process.js';
+
+const counts = (process.env.BENCH_LISTENERS ?? '1,10,100,300').split(',').map(Number);
+const engines = (process.env.BENCH_ENGINES ?? 'rnnoise,none').split(',') as DenoiseEngineName[];
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+
+interface Row {
+  cpu_pct: number;
+  lost: number;
+  expected: number;
+  added_p50_ms: number;
+  added_p95_ms: number;
+  algorithmic_ms: number;
+  late_hops: number;
+  hops: number;
+  hop_busy_p95_ms: number;
+}
+
+async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: number, packets: Buffer[], seq: number): Promise<Row> {
+  const sessionId = `fanout-${engine}-${n}-${seq}`;
+  await server.call({
+    cmd: 'startSession',
+    opts: { sessionId, ownerId: 1, ownerName: 'bench', engine, denoise: { attenLimDb: null }, recording: null, maxListeners: 10_000 },
+  });
+  const sender = new PacedSender(packets);
+  const b = new BenchBroadcaster();
+  await b.connect((sdp) => server.call({ cmd: 'answer', sessionId, sdp }));
+  sender.broadcasters.add(b);
+  sender.start();
+  const listeners = Array.from({ length: n }, () => new BenchListener());
+  let joined = 0;
+  await inBatches(listeners, 8, async (l) => {
+    await l.connect((sdp) => server.call({ cmd: 'listen', sessionId, listenerId: `l${joined++}`, sdp }));
+  });
+  await sleep(2000); // let joins and warm-up settle
+  for (const l of listeners) l.startCounting();
+  const before = await server.call<ServerStats>({ cmd: 'stats', reset: true });
+  await sleep(seconds * 1000);
+  const after = await server.call<ServerStats>({ cmd: 'stats', reset: false });
+  sender.stop();
+  const session = after.workers.flatMap((w) => w.perSession as { sessionId: string; addedLatencyMs: { p50: number; p95: number }; algorithmicLatencyMs: number }[]).find((s) => s.sessionId === sessionId)!;
+  const clock = after.workers.find((w) => w.sessions > 0)!.clock;
+  const lost = listeners.reduce((a, l) => a + l.lost(), 0);
+  const expected = listeners.reduce((a, l) => a + l.received + l.lost(), 0);
+  const row: Row = {
+    cpu_pct: round((100 * (after.cpuUs - before.cpuUs)) / 1000 / (after.wallMs - before.wallMs)),
+    lost,
+    expected,
+    added_p50_ms: session.addedLatencyMs.p50,
+    added_p95_ms: session.addedLatencyMs.p95,
+    algorithmic_ms: session.algorithmicLatencyMs,
+    late_hops: clock.lateHops,
+    hops: clock.hops,
+    hop_busy_p95_ms: clock.busyP95Ms,
+  };
+  await server.call({ cmd: 'stop', sessionId });
+  await b.close();
+  await inBatches(listeners, 32, (l) => l.close());
+  return row;
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  const packets = preparePackets();
+  const results: Record<string, Record<string, Row>> = {};
+  const server = new MediaServerProcess();
+  try {
+    console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0] } }));
+    let seq = 0;
+    for (const engine of engines) {
+      results[engine] = {};
+      for (const n of counts) {
+        const row = await runOne(server, engine, n, packets, seq++);
+        results[engine][String(n)] = row;
+        console.log(
+          `${engine.padEnd(8)} ${String(n).padStart(4)} listeners: CPU ${row.cpu_pct}% of one core, lost ${row.lost}/${row.expected}, ` +
+            `added latency p50 ${row.added_p50_ms} ms p95 ${row.added_p95_ms} ms (+${row.algorithmic_ms} ms engine), ` +
+            `late hops ${row.late_hops}/${row.hops}, hop busy p95 ${row.hop_busy_p95_ms} ms`,
+        );
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'fanout.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+  process.exit(0);
+}
+
+await main();
