@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { DenoiseEngineName } from '../src/config.js';
-import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets } from './media-bench-peers.js';
+import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
 import { MediaServerProcess, type ServerStats } from './media-server-process.js';
 
 const counts = (process.env.BENCH_LISTENERS ?? '1,10,100,300').split(',').map(Number);
@@ -38,10 +38,20 @@ async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: 
   await b.connect((sdp) => server.call({ cmd: 'answer', sessionId, sdp }));
   sender.broadcasters.add(b);
   sender.start();
-  const listeners = Array.from({ length: n }, () => new BenchListener());
+  const listeners: BenchListener[] = [];
   let joined = 0;
-  await inBatches(listeners, 8, async (l) => {
-    await l.connect((sdp) => server.call({ cmd: 'listen', sessionId, listenerId: `l${joined++}`, sdp }));
+  await inBatches(Array.from({ length: n }, (_, i) => i), 4, async () => {
+    const l = await withRetry(3, async () => {
+      const peer = new BenchListener();
+      try {
+        await peer.connect((sdp) => server.call({ cmd: 'listen', sessionId, listenerId: `l${joined++}`, sdp }));
+        return peer;
+      } catch (err) {
+        await peer.close();
+        throw err;
+      }
+    });
+    listeners.push(l);
   });
   await sleep(2000); // let joins and warm-up settle
   for (const l of listeners) l.startCounting();
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
   const packets = preparePackets();
   const results: Record<string, Record<string, Row>> = {};
   const server = new MediaServerProcess();
+  process.on('SIGINT', () => void server.close().then(() => process.exit(130)));
   try {
     console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0] } }));
     let seq = 0;
@@ -103,4 +114,7 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-await main();
+await main().catch(async (err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -178,6 +178,8 @@ export class StreamSession {
   private flushPacket(): void {
     const samples = this.pendingSamples;
     this.pendingSamples = 0;
+    // Nobody listening: nothing to encode (the recorder already has the frames).
+    if (this.listeners.size === 0) return;
     let payload: Buffer;
     try {
       payload = this.encoder.encode(this.pending, samples);

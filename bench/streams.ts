@@ -1,0 +1,141 @@
+// npm run bench:streams — concurrent broadcasters (each with one listener)
+// added in steps until the media workers' 10 ms hops stop keeping up; reports
+// the largest count per engine. "Keeping up": over a measurement window, no
+// worker's hop finished after the next hop was due more than 0.5 % of the time
+// and none had to be skipped. Writes bench/results/streams.json.
+//   BENCH_ENGINES=rnnoise,none(,dfn3) BENCH_MAX_STREAMS=200 BENCH_SECONDS=4
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { DenoiseEngineName } from '../src/config.js';
+import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
+import { MediaServerProcess, type ServerStats } from './media-server-process.js';
+
+const engines = (process.env.BENCH_ENGINES ?? 'rnnoise,dfn3,none').split(',') as DenoiseEngineName[];
+const maxStreams = Number(process.env.BENCH_MAX_STREAMS ?? 200);
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const STEPS = [10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 250, 300].filter((s) => s <= maxStreams);
+const LATE_RATIO = 0.005;
+
+interface Step {
+  streams: number;
+  late_hops: number;
+  hops: number;
+  skipped_hops: number;
+  hop_busy_p95_ms: number[];
+  cpu_pct: number;
+  ok: boolean;
+}
+
+interface EngineResult {
+  engine: DenoiseEngineName;
+  max_streams: number;
+  first_late_hop_at: number | null;
+  steps: Step[];
+}
+
+async function runEngine(engine: DenoiseEngineName, packets: Buffer[]): Promise<EngineResult | null> {
+  const server = new MediaServerProcess();
+  const peers: { b: BenchBroadcaster; l: BenchListener }[] = [];
+  const sender = new PacedSender(packets);
+  const result: EngineResult = { engine, max_streams: 0, first_late_hop_at: null, steps: [] };
+  try {
+    await server.call({ cmd: 'start', overrides: { denoiseEngine: engine } });
+    sender.start();
+    let n = 0;
+    for (const target of STEPS) {
+      const fresh: number[] = [];
+      for (; n < target; n++) fresh.push(n);
+      await inBatches(fresh, 4, async (i) => {
+        let attempt = 0;
+        const pair = await withRetry(3, async () => {
+          const sessionId = `streams-${engine}-${i}-${attempt++}`;
+          const started = await server.call<{ engine: DenoiseEngineName }>({
+            cmd: 'startSession',
+            opts: { sessionId, ownerId: i, ownerName: `u${i}`, engine, denoise: { attenLimDb: null }, recording: null, maxListeners: 10 },
+          });
+          if (started.engine !== engine) throw new EngineUnavailable(`${engine} not available (runs ${started.engine})`);
+          const b = new BenchBroadcaster();
+          const l = new BenchListener();
+          try {
+            await b.connect((sdp) => server.call({ cmd: 'answer', sessionId, sdp }));
+            await l.connect((sdp) => server.call({ cmd: 'listen', sessionId, listenerId: 'l', sdp }));
+            return { b, l };
+          } catch (err) {
+            await server.call({ cmd: 'stop', sessionId }).catch(() => {});
+            await b.close();
+            await l.close();
+            throw err;
+          }
+        });
+        sender.broadcasters.add(pair.b);
+        peers.push(pair);
+      });
+      await sleep(1500); // joins (DTLS handshakes) settle before measuring
+      const before = await server.call<ServerStats>({ cmd: 'stats', reset: true });
+      await sleep(seconds * 1000);
+      const after = await server.call<ServerStats>({ cmd: 'stats', reset: false });
+      const late = after.workers.reduce((a, w) => a + w.clock.lateHops, 0);
+      const hops = after.workers.reduce((a, w) => a + w.clock.hops, 0);
+      const skipped = after.workers.reduce((a, w) => a + w.clock.skippedHops, 0);
+      const step: Step = {
+        streams: target,
+        late_hops: late,
+        hops,
+        skipped_hops: skipped,
+        hop_busy_p95_ms: after.workers.map((w) => w.clock.busyP95Ms),
+        cpu_pct: Math.round((1000 * (after.cpuUs - before.cpuUs)) / 1000 / (after.wallMs - before.wallMs)) / 10,
+        ok: skipped === 0 && late <= hops * LATE_RATIO,
+      };
+      result.steps.push(step);
+      if (late > 0 && result.first_late_hop_at === null) result.first_late_hop_at = target;
+      console.log(
+        `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops}, skipped ${skipped}, ` +
+          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms, server CPU ${step.cpu_pct}% of one core → ${step.ok ? 'ok' : 'MISSED'}`,
+      );
+      if (!step.ok) break;
+      result.max_streams = target;
+    }
+    return result;
+  } catch (err) {
+    if (err instanceof EngineUnavailable) {
+      console.log(`${engine}: skipped, ${err.message}`);
+      return null;
+    }
+    throw err;
+  } finally {
+    sender.stop();
+    await server.close();
+    await inBatches(peers, 32, async ({ b, l }) => {
+      await b.close();
+      await l.close();
+    });
+  }
+}
+
+class EngineUnavailable extends Error {
+  override name = 'EngineUnavailable';
+}
+
+async function main(): Promise<void> {
+  const packets = preparePackets();
+  const results: Record<string, EngineResult> = {};
+  for (const engine of engines) {
+    const r = await runEngine(engine, packets);
+    if (r) {
+      results[engine] = r;
+      console.log(`${engine}: ${r.max_streams} concurrent streams kept every hop on time`);
+    }
+  }
+  const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'streams.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+  process.exit(0);
+}
+
+await main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
