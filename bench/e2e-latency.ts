@@ -12,8 +12,10 @@
 //   npm run bench:e2e-latency            (runs inside the test network namespace)
 //   BENCH_SECONDS=30 BENCH_ENGINES=none,rnnoise npm run bench:e2e-latency   (BENCH_DUMP=1: raw levels to /tmp)
 // Writes bench/results/e2e-latency.json.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../src/config.js';
 import { launchChromium, sharedAudio } from '../test/e2e/support/browser.js';
@@ -21,7 +23,8 @@ import { startServer, type TestServer } from '../test/e2e/support/server.js';
 import { makeFriends, newUser, openFriendPage } from '../test/e2e/support/users.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const PERIOD_MS = 400;
+// Longer than any latency we expect, so a late burst is never matched to the next one.
+const PERIOD_MS = 800;
 const ENGINES = (process.env.BENCH_ENGINES ?? 'none,rnnoise,dfn3').split(',') as Array<'none' | 'rnnoise' | 'dfn3'>;
 
 /** Runs in both pages: records the level of a MediaStream per 256-sample block, with the block's time on the shared clock. */
@@ -210,29 +213,45 @@ async function measure(engine: string): Promise<EngineResult | { skipped: string
     };
   } finally {
     await browser?.close();
-    // Servers are not closed here: the media plane's shutdown can take the whole process
-    // down (native Opus objects in worker threads); the results are written first and the
-    // process exits at the end, which ends every server.
-    if (server) openServers.push(server);
+    // The server is not closed: the media plane's shutdown can take the process down
+    // (native Opus objects in worker threads); this child process exits right after.
   }
 }
 
-const openServers: TestServer[] = [];
 const SNIPPET = syllable();
+
+/** One engine per child process: a crash in one run (or at its teardown) cannot take the others down. */
+function runChild(engine: string): EngineResult | { skipped: string } | { error: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', engine], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: (SECONDS + 120) * 1000,
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (line) return JSON.parse(line.slice('RESULT '.length)) as EngineResult | { skipped: string };
+  return { error: `run failed (exit ${r.status}, signal ${r.signal})` };
+}
 
 async function main(): Promise<void> {
   if (!process.env.HUSHCAST_TEST_IP) throw new Error('run inside the test namespace: npm run bench:e2e-latency');
+  const one = process.argv.indexOf('--one');
+  if (one >= 0) {
+    console.log(`RESULT ${JSON.stringify(await measure(process.argv[one + 1]!))}`);
+    process.exit(0);
+  }
   const results: Record<string, unknown> = {};
   const out = path.join(PROJECT_ROOT, 'bench', 'results', 'e2e-latency.json');
   mkdirSync(path.dirname(out), { recursive: true });
   for (const engine of ENGINES) {
-    const r = await measure(engine);
+    const r = runChild(engine);
     results[engine] = r;
     writeFileSync(
       out,
       JSON.stringify({ measured_at: new Date().toISOString(), seconds_per_engine: SECONDS, period_ms: PERIOD_MS, ...results }, null, 2) + '\n',
     );
     if ('skipped' in r) console.log(`${engine.padEnd(8)} skipped: ${r.skipped}`);
+    else if ('error' in r) console.log(`${engine.padEnd(8)} ${r.error}`);
     else {
       console.log(
         `${engine.padEnd(8)} median ${r.median_ms} ms  p95 ${r.p95_ms} ms  (min ${r.min_ms}, max ${r.max_ms}; ${r.bursts_matched}/${r.bursts_sent} bursts)`,
@@ -240,7 +259,6 @@ async function main(): Promise<void> {
     }
   }
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
-  process.exit(0);
 }
 
 main().catch((err: unknown) => {
