@@ -40,7 +40,7 @@ async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: 
   sender.start();
   const listeners: BenchListener[] = [];
   let joined = 0;
-  await inBatches(Array.from({ length: n }, (_, i) => i), 4, async () => {
+  await inBatches(Array.from({ length: n }, (_, i) => i), 2, async () => {
     const l = await withRetry(3, async () => {
       const peer = new BenchListener();
       try {
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const server = new MediaServerProcess();
   process.on('SIGINT', () => void server.close().then(() => process.exit(130)));
   try {
-    console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0] } }));
+    console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0], noMediaTimeoutMs: 120_000 } }));
     let seq = 0;
     for (const engine of engines) {
       results[engine] = {};

@@ -41,7 +41,7 @@ async function runEngine(engine: DenoiseEngineName, packets: Buffer[]): Promise<
   const sender = new PacedSender(packets);
   const result: EngineResult = { engine, max_streams: 0, first_late_hop_at: null, steps: [] };
   try {
-    await server.call({ cmd: 'start', overrides: { denoiseEngine: engine } });
+    await server.call({ cmd: 'start', overrides: { denoiseEngine: engine, noMediaTimeoutMs: 120_000 } });
     sender.start();
     let n = 0;
     for (const target of STEPS) {
