@@ -2,7 +2,21 @@
 // out, encoded ONCE and shared by every listener. Mono packets inside an
 // opus/48000/2 SDP are normal (RFC 7587 §7): the packet's TOC says "mono"
 // and browsers play it on both channels.
-import { Encoder } from '@evan/opus';
+// The WebAssembly build, not the native binding: the native addon crashes the
+// process (SIGSEGV) when a worker thread that loaded it exits, and media
+// workers must be able to stop. Same libopus, ~2.5x the encode cost, still
+// ~1 % of a core per stream (one encode per stream, shared by all listeners).
+// @ts-expect-error the package ships no types for its wasm entry (typed below).
+import { Encoder as WasmEncoder } from '@evan/opus/wasm/index.mjs';
+
+interface Encoder {
+  encode(pcm: Int16Array): Uint8Array;
+  ctl(request: number, value: number): number;
+  drop(): void;
+}
+const Encoder = WasmEncoder as new (opts: { channels: number; sample_rate: number; application: string }) => Encoder;
+/** opus_defines.h: OPUS_SET_BITRATE_REQUEST. */
+const OPUS_SET_BITRATE_REQUEST = 4002;
 
 /** Fullband CELT at this rate is transparent for (denoised) speech. */
 export const OPUS_BITRATE = 40_000;
@@ -17,7 +31,7 @@ export class OpusEncoder {
     // and it keeps the waveform (voip's high-pass and noise shaping do not). The price is no
     // in-band FEC towards listeners; their browsers conceal a lost packet with PLC.
     const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'audio' });
-    encoder.bitrate = OPUS_BITRATE;
+    encoder.ctl(OPUS_SET_BITRATE_REQUEST, OPUS_BITRATE);
     this.encoder = encoder;
   }
 
@@ -37,6 +51,7 @@ export class OpusEncoder {
   }
 
   close(): void {
+    this.encoder?.drop();
     this.encoder = null;
   }
 }
