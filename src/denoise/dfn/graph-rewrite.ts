@@ -11,6 +11,7 @@
 
 import type onnxProto from 'onnx-proto';
 import { foldBatchIntoTime } from './batch-fold.js';
+import { carryConvPartialSums } from './conv-fir.js';
 import {
   type Attr,
   type Graph,
@@ -46,9 +47,9 @@ export interface StatefulGraph {
   /** Serialized ONNX model. */
   bytes: Uint8Array;
   states: StateSpec[];
-  /** Model inputs besides the states: feat_erb [B,1,S,nb_erb], feat_spec [B,2,S,nb_df]. */
+  /** Model inputs besides the states: feat_erb [B,1,1,nb_erb], feat_spec [B,2,1,nb_df] (one hop per run). */
   inputs: { featErb: string; featSpec: string };
-  /** Outputs besides the states: lsnr [B,S,1], m [B,1,S,nb_erb], coefs [B,S,nb_df,2·df_order]. */
+  /** Outputs besides the states: lsnr [B,1,1], m [B,1,1,nb_erb], coefs [B,1,nb_df,2·df_order]. */
   outputs: { lsnr: string; m: string; coefs: string };
 }
 
@@ -210,7 +211,7 @@ export function buildStatefulGraph(
   encBytes: Uint8Array,
   erbDecBytes: Uint8Array,
   dfDecBytes: Uint8Array,
-  opts: { foldBatch?: boolean } = {},
+  opts: { foldBatch?: boolean; partialSums?: boolean } = {},
 ): StatefulGraph {
   const enc = decode(encBytes, 'enc.onnx');
   const erb = decode(erbDecBytes, 'erb_dec.onnx');
@@ -225,14 +226,18 @@ export function buildStatefulGraph(
   const encR = makeStateful(enc.graph!, 'enc', 2, 1);
   const erbR = makeStateful(erb.graph!, 'erb_dec', 0, 2);
   const dfR = makeStateful(df.graph!, 'df_dec', 1, 2);
-  const states = [...encR.states, ...erbR.states, ...dfR.states];
   const internal = new Set<string>();
-  if (opts.foldBatch ?? true) {
-    for (const [gr, tag] of [[enc.graph!, 'enc'], [erb.graph!, 'erb_dec'], [df.graph!, 'df_dec']] as const) {
-      foldBatchIntoTime(gr, tag);
-      for (const nd of gr.node) for (const o of [...nd.input, ...nd.output]) if (o.startsWith(`${tag}.fold`)) internal.add(o);
-    }
+  const parts = [
+    [enc.graph!, 'enc', encR],
+    [erb.graph!, 'erb_dec', erbR],
+    [df.graph!, 'df_dec', dfR],
+  ] as const;
+  for (const [gr, tag, r] of parts) {
+    if (opts.partialSums ?? true) carryConvPartialSums(gr, tag, r.contexts, r.states);
+    if (opts.foldBatch ?? true) foldBatchIntoTime(gr, tag);
+    for (const nd of gr.node) for (const o of [...nd.input, ...nd.output]) if (o.startsWith(`${tag}.fold`) || o.startsWith(`${tag}.fir`)) internal.add(o);
   }
+  const states = [...encR.states, ...erbR.states, ...dfR.states];
   const stateNames = new Set([...internal, ...states.flatMap((s) => [s.input, s.output, `${s.input}.starts`, `${s.input}.ends`, `${s.input}.axes`])]);
 
   prefixNames(enc.graph!, 'enc/', new Set([...stateNames, 'feat_erb', 'feat_spec', 'lsnr']), new Map());
@@ -241,13 +246,15 @@ export function buildStatefulGraph(
   prefixNames(df.graph!, 'df_dec/', new Set([...stateNames, 'coefs']), fromEnc);
 
   const outputs = ['lsnr', 'm', 'coefs', ...states.map((s) => s.output)];
+  const hop: number | string = (opts.partialSums ?? true) ? 1 : 'S';
   const merged = {
     name: 'deepfilternet3_stateful',
     node: [...enc.graph!.node, ...erb.graph!.node, ...df.graph!.node],
     initializer: [...enc.graph!.initializer, ...erb.graph!.initializer, ...df.graph!.initializer],
     input: [
-      valueInfo('feat_erb', ['B', featErbDims[1]!, 'S', featErbDims[3]!]),
-      valueInfo('feat_spec', ['B', featSpecDims[1]!, 'S', featSpecDims[3]!]),
+      // Partial sums carry exactly one hop per run: S is pinned to 1 so a longer feed fails loudly.
+      valueInfo('feat_erb', ['B', featErbDims[1]!, hop, featErbDims[3]!]),
+      valueInfo('feat_spec', ['B', featSpecDims[1]!, hop, featSpecDims[3]!]),
       ...states.map((s) => valueInfo(s.input, s.shape.map((d) => (d === -1 ? 'B' : d)))),
     ],
     output: outputs.map((o) => valueInfo(o, null)),
