@@ -34,13 +34,19 @@ export class ListenerPeer {
     });
   }
 
-  async answer(offerSdp: string, iceServers: RTCIceServer[]): Promise<string> {
-    return answerOffer(this.pc, offerSdp, iceServers, () => {
-      const transceiver = this.pc.getTransceivers().find((t) => t.kind === 'audio');
-      if (!transceiver) throw new Error('listener offer has no audio transceiver');
-      transceiver.setDirection('sendonly');
-      this.sender = transceiver.sender;
-    }).then((sdp) => {
+  async answer(offerSdp: string, iceServers: RTCIceServer[], announcedAddress?: string): Promise<string> {
+    return answerOffer(
+      this.pc,
+      offerSdp,
+      iceServers,
+      () => {
+        const transceiver = this.pc.getTransceivers().find((t) => t.kind === 'audio');
+        if (!transceiver) throw new Error('listener offer has no audio transceiver');
+        transceiver.setDirection('sendonly');
+        this.sender = transceiver.sender;
+      },
+      announcedAddress,
+    ).then((sdp) => {
       const codec = this.sender?.codec;
       this.rtp = new ListenerRtpStream(codec?.payloadType ?? OPUS_PAYLOAD_TYPE);
       return sdp;

@@ -35,11 +35,8 @@ export function peerConfig(config: IcePeerConfig): RTCPeerConnectionConfig {
     iceServers: parseIceServers(config.iceServers),
     icePortRange: portRange,
     // werift skips loopback while gathering; tests and single-machine setups
-    // need it, and the announced address is how a NATed server is reachable.
-    iceAdditionalHostAddresses: [
-      '127.0.0.1',
-      ...(config.iceAnnouncedAddress !== undefined ? [config.iceAnnouncedAddress] : []),
-    ],
+    // need it. (ICE_ANNOUNCED_ADDRESS is added to the answer, see announceAddress.)
+    iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
     // Without a filter werift pairs a loopback local candidate with remote
     // non-loopback ones (and vice versa); those checks can never succeed and
@@ -108,6 +105,7 @@ export async function answerOffer(
   offerSdp: string,
   iceServers: RTCIceServer[],
   prepare: () => void = () => {},
+  announcedAddress?: string,
 ): Promise<string> {
   await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
   prepare();
@@ -115,5 +113,26 @@ export async function answerOffer(
   await pc.setLocalDescription(await pc.createAnswer());
   const sdp = pc.localDescription?.sdp;
   if (!sdp) throw new Error('werift produced no local description');
-  return sdp;
+  return announcedAddress ? announceAddress(sdp, announcedAddress) : sdp;
+}
+
+/**
+ * Behind NAT (or in a container) the server's own addresses are private. With
+ * ICE_ANNOUNCED_ADDRESS set, every non-loopback host candidate gets a twin at the
+ * announced address and the same port (forward ICE_PORT_MIN..MAX/udp to this host),
+ * preferred over the original. The browser's checks reach the real socket through the
+ * NAT and werift answers them as peer-reflexive: the approach of mediasoup's announcedIp.
+ */
+export function announceAddress(sdp: string, address: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const out: string[] = [];
+  for (const line of sdp.split(eol)) {
+    const m = /^a=candidate:(\S+) (\d+) (udp|UDP) (\d+) (\S+) (\d+) typ host(.*)$/.exec(line);
+    if (m && !isLoopback(m[5]!) && m[5] !== address) {
+      const [, foundation, component, proto, priority, , port, rest] = m;
+      out.push(`a=candidate:${foundation}x ${component} ${proto} ${Number(priority) + 1} ${address} ${port} typ host${rest}`);
+    }
+    out.push(line);
+  }
+  return out.join(eol);
 }

@@ -58,6 +58,8 @@ export class StreamSession {
   private readonly iceServers: RTCIceServer[];
   private broadcaster: RTCPeerConnection | null = null;
   private readonly listeners = new Map<string, ListenerPeer>();
+  /** The same peers as an array: the per-packet loop walks it without allocating an iterator. */
+  private fanout: ListenerPeer[] = [];
   private recorder: WavRecorder | null = null;
   private rawRecorder: WavRecorder | null = null;
   private recordingFailure: string | null = null;
@@ -105,9 +107,15 @@ export class StreamSession {
       if (s === 'failed') void this.endOnItsOwn('ice-failed');
     });
     try {
-      return await answerOffer(pc, offerSdp, this.iceServers, () => {
-        for (const t of pc.getTransceivers()) if (t.kind === 'audio') t.setDirection('recvonly');
-      });
+      return await answerOffer(
+        pc,
+        offerSdp,
+        this.iceServers,
+        () => {
+          for (const t of pc.getTransceivers()) if (t.kind === 'audio') t.setDirection('recvonly');
+        },
+        this.config.iceAnnouncedAddress,
+      );
     } catch (err) {
       this.broadcaster = null;
       await pc.close().catch(() => {});
@@ -129,9 +137,10 @@ export class StreamSession {
       void this.removeListener(p.id);
     });
     this.listeners.set(listenerId, peer);
+    this.fanout = [...this.listeners.values()];
     this.hooks.listenerCount(this.listeners.size);
     try {
-      return await peer.answer(offerSdp, this.iceServers);
+      return await peer.answer(offerSdp, this.iceServers, this.config.iceAnnouncedAddress);
     } catch (err) {
       await this.removeListener(listenerId);
       throw new MediaError('bad-sdp', `listener offer rejected: ${messageOf(err)}`);
@@ -142,6 +151,7 @@ export class StreamSession {
     const peer = this.listeners.get(listenerId);
     if (!peer) return;
     this.listeners.delete(listenerId);
+    this.fanout = [...this.listeners.values()];
     if (this.state === 'live') this.hooks.listenerCount(this.listeners.size);
     await peer.close().catch((err) => this.hooks.warn('closing a listener failed', { sessionId: this.id, error: messageOf(err) }));
   }
@@ -187,7 +197,8 @@ export class StreamSession {
       this.hooks.warn('Opus encode failed', { sessionId: this.id, error: messageOf(err) });
       return;
     }
-    for (const peer of this.listeners.values()) peer.send(payload, samples);
+    const fanout = this.fanout;
+    for (let i = 0; i < fanout.length; i++) fanout[i]!.send(payload, samples);
     this.packetsOut++;
     const arrival = this.pendingArrivalMs;
     if (arrival === arrival) this.latency.record(performance.now() - arrival);
@@ -232,6 +243,7 @@ export class StreamSession {
     const recording = this.closeRecorders();
     const peers = [...this.listeners.values()];
     this.listeners.clear();
+    this.fanout = [];
     const closing: Promise<void>[] = peers.map((p) => p.close());
     if (this.broadcaster) closing.push(this.broadcaster.close());
     const settled = await Promise.allSettled(closing);

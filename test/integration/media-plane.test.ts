@@ -185,6 +185,9 @@ describe('media plane (werift peers, worker threads)', () => {
     await plane.removeListener(sessionId, 'l0');
     await sleep(50);
     assert.equal(plane.listenerCount(sessionId), 1);
+    // Live strength changes go to the session's denoiser; unknown sessions are refused.
+    await plane.setDenoiseParams(sessionId, { attenLimDb: 12 });
+    await assert.rejects(plane.setDenoiseParams('nope', { attenLimDb: null }), (e: unknown) => e instanceof MediaError && e.code === 'no-such-session');
     const again = new TestListener();
     await again.accept(await plane.addListener(sessionId, 'l-extra', await again.offer()));
     assert.equal(plane.listenerCount(sessionId), 2);
