@@ -103,3 +103,25 @@ test('NaN or infinite input samples are treated as silence and never poison the 
   assert.equal(s.recoveries, 0);
   s.close();
 });
+
+test('batching pays: a 16-stream processMany costs well under 16 single-stream hops (CPU ratio, same run)', () => {
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const one = runtime.createStream({ attenLimDb: null });
+  const many = Array.from({ length: 16 }, () => runtime.createStream({ attenLimDb: null }));
+  const outs = many.map(() => new Float32Array(FRAME_SIZE));
+  for (let t = 0; t < 10; t++) {
+    one.process(hop(signal, t));
+    runtime.processMany(many, many.map(() => hop(signal, t)), outs);
+  }
+  let c = cpu();
+  for (let t = 0; t < 120; t++) one.process(hop(signal, t % HOPS));
+  const single = (cpu() - c) / 120;
+  c = cpu();
+  for (let t = 0; t < 24; t++) runtime.processMany(many, many.map(() => hop(signal, t)), outs);
+  const perStream = (cpu() - c) / 24 / 16;
+  assert.ok(perStream < 0.75 * single, `per stream ${perStream.toFixed(0)} µs batched vs ${single.toFixed(0)} µs alone`);
+  for (const s of [one, ...many]) s.close();
+});
