@@ -108,6 +108,8 @@ export interface StartResult {
   session_id: string;
   started_at: string;
   engine: DenoiseEngineName;
+  /** Initial noise-reduction strength (null = full). */
+  atten_lim_db: number | null;
 }
 
 export interface OwnStatus {
@@ -197,7 +199,8 @@ export class LiveStreams {
       startedAt,
       engine: requested,
       recordingId: null,
-      denoise: { attenLimDb: config.dfnAttenLimDb ?? null },
+      // DFN_ATTEN_LIM_DB absent or 0 means unlimited (config.ts); DenoiseParams spells that null.
+      denoise: { attenLimDb: config.dfnAttenLimDb ? config.dfnAttenLimDb : null },
       ready: new Promise<void>((resolve) => (markReady = resolve)),
       ending: null,
       unwatch: null,
@@ -235,7 +238,7 @@ export class LiveStreams {
     markReady();
     this.deps.log.info({ sessionId, user: owner.username, engine: live.engine }, 'stream started');
     await this.publishStatus(owner.id, owner.username, { is_streaming: true, started_at: startedAt });
-    return { session_id: sessionId, started_at: startedAt, engine: live.engine };
+    return { session_id: sessionId, started_at: startedAt, engine: live.engine, atten_lim_db: live.denoise.attenLimDb };
   }
 
   /** A friendship of the broadcaster ended: that person may no longer listen. */

@@ -132,6 +132,7 @@ describe('streaming routes', () => {
     assert.equal(r.status, 201);
     assert.match(r.body.stream.session_id, /^[0-9a-f-]{36}$/);
     assert.equal(r.body.stream.engine, 'none');
+    assert.equal(r.body.stream.atten_lim_db, null, 'full strength unless DFN_ATTEN_LIM_DB says otherwise');
     const { active, recordings } = await rowsOf(ann);
     assert.equal(active.length, 1);
     assert.equal(active[0]!.session_id, r.body.stream.session_id);

@@ -111,7 +111,7 @@ export function BroadcastPanel(_props: { user?: User }) {
             <LevelMeter stream={broadcast.microphone} />
           </div>
           <div class="stream-row">
-            <DenoiseStrength initial={null} disabled={snap.state !== 'live' && snap.state !== 'connecting'} />
+            <DenoiseStrength initial={snap.stream?.atten_lim_db ?? null} disabled={snap.state !== 'live' && snap.state !== 'connecting'} />
           </div>
         </div>
       )}

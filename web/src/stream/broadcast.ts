@@ -12,6 +12,8 @@ export interface StartedStream {
   session_id: string;
   started_at: string;
   engine: string;
+  /** Initial noise-reduction strength (null = full). */
+  atten_lim_db: number | null;
 }
 
 export interface BroadcastSnapshot {

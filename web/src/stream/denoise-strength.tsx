@@ -7,6 +7,14 @@ import { api, errorMessage } from '../api.js';
 
 const STEPS: (number | null)[] = [0, 3, 6, 9, 12, 18, 24, 30, 40, 50, 60, null];
 
+/** The slider position for a configured limit (configs may use values between the steps). */
+function nearestStep(v: number | null): number {
+  if (v === null) return STEPS.length - 1;
+  let best = 0;
+  for (let i = 0; i < STEPS.length - 1; i++) if (Math.abs(STEPS[i]! - v) < Math.abs(STEPS[best]! - v)) best = i;
+  return best;
+}
+
 export function strengthLabel(v: number | null): string {
   if (v === null) return 'Full';
   if (v === 0) return 'Off';
@@ -14,7 +22,7 @@ export function strengthLabel(v: number | null): string {
 }
 
 export function DenoiseStrength({ initial, disabled }: { initial: number | null; disabled: boolean }) {
-  const [index, setIndex] = useState(() => Math.max(0, STEPS.indexOf(initial)));
+  const [index, setIndex] = useState(() => nearestStep(initial));
   const [error, setError] = useState<string | null>(null);
   const sent = useRef<number | null | undefined>(initial);
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
