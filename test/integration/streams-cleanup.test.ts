@@ -145,6 +145,30 @@ describe('stream cleanup with the real media plane', () => {
     assert.equal(statSync(path.join(server.config.recordingsDir, rec.file_name)).size, rec.size_bytes);
   });
 
+  test('MAX_LISTENERS is enforced by the media plane: the next listener gets 409 LISTENER_LIMIT and no peer', async () => {
+    const own = await startServer({ host: HOST, env: { ...ENV, MAX_LISTENERS: '1' } });
+    try {
+      const ann = await new Client(own.base).signup('ann');
+      const bob = await new Client(own.base).signup('bob');
+      await befriend(ann, bob);
+      const start = await ann.post('/api/stream/start/');
+      const peer = new BroadcasterPeer();
+      const first = new ListenerPeer();
+      const second = new ListenerPeer();
+      peers.push(peer, first, second);
+      await peer.connect(ann, start.body.stream.session_id);
+      peer.startSending();
+      assert.equal((await first.listen(bob, 'ann')).status, 200);
+      const refused = await second.listen(bob, 'ann');
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, 'LISTENER_LIMIT');
+      assert.equal(own.app.services.media!.listenerCount(start.body.stream.session_id), 1);
+      assert.equal((await ann.post('/api/stream/stop/')).status, 200);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('app.close() (what SIGTERM runs) ends live streams gracefully and friends hear about it first', async () => {
     const own = await startServer({ host: HOST, env: ENV });
     try {
