@@ -213,8 +213,7 @@ async function measure(engine: string): Promise<EngineResult | { skipped: string
     };
   } finally {
     await browser?.close();
-    // The server is not closed: the media plane's shutdown can take the process down
-    // (native Opus objects in worker threads); this child process exits right after.
+    await server?.close();
   }
 }
 
