@@ -40,6 +40,8 @@ export interface SessionStats {
 }
 
 const SAMPLES_20MS = 960;
+/** Listeners served per slice of fan-out work (≈1–2 ms of werift sends). */
+const FANOUT_SLICE = 48;
 
 export class StreamSession {
   readonly id: string;
@@ -55,6 +57,16 @@ export class StreamSession {
   private pendingSamples = 0;
   private pendingArrivalMs = NaN;
   private readonly latency = new LatencyHistogram();
+  /** The packet being fanned out (see drain). */
+  private outPayload: Buffer | null = null;
+  private outSamples = 0;
+  private outCursor = 0;
+  private outArrivalMs = NaN;
+  private drainScheduled = false;
+  private readonly drainLater = (): void => {
+    this.drainScheduled = false;
+    if (this.state === 'live') this.drain(FANOUT_SLICE);
+  };
   private readonly iceServers: RTCIceServer[];
   private broadcaster: RTCPeerConnection | null = null;
   private readonly listeners = new Map<string, ListenerPeer>();
@@ -197,10 +209,38 @@ export class StreamSession {
       this.hooks.warn('Opus encode failed', { sessionId: this.id, error: messageOf(err) });
       return;
     }
-    const fanout = this.fanout;
-    for (let i = 0; i < fanout.length; i++) fanout[i]!.send(payload, samples);
+    // The previous packet must be out everywhere before this one (per-listener order).
+    if (this.outPayload !== null) this.drain(Infinity);
+    this.outPayload = payload;
+    this.outSamples = samples;
+    this.outCursor = 0;
+    this.outArrivalMs = this.pendingArrivalMs;
     this.packetsOut++;
-    const arrival = this.pendingArrivalMs;
+    this.drain(FANOUT_SLICE);
+  }
+
+  /**
+   * Sends the current packet to up to `max` more listeners. With hundreds of listeners one
+   * packet costs milliseconds of SRTP and UDP work in werift; done in slices, the worker's
+   * event loop runs between them, so the next hop and incoming RTP are not held up.
+   */
+  private drain(max: number): void {
+    const payload = this.outPayload;
+    if (payload === null) return;
+    const fanout = this.fanout;
+    const end = Math.min(fanout.length, this.outCursor + max);
+    for (let i = this.outCursor; i < end; i++) fanout[i]!.send(payload, this.outSamples);
+    this.outCursor = end;
+    if (end < fanout.length) {
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        setImmediate(this.drainLater);
+      }
+      return;
+    }
+    this.outPayload = null;
+    // Latency to the LAST listener served: the worst any listener sees.
+    const arrival = this.outArrivalMs;
     if (arrival === arrival) this.latency.record(performance.now() - arrival);
   }
 
@@ -244,6 +284,7 @@ export class StreamSession {
     const peers = [...this.listeners.values()];
     this.listeners.clear();
     this.fanout = [];
+    this.outPayload = null;
     const closing: Promise<void>[] = peers.map((p) => p.close());
     if (this.broadcaster) closing.push(this.broadcaster.close());
     const settled = await Promise.allSettled(closing);
