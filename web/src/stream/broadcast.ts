@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { gatheredOffer } from './ice-gathering.js';
 import { describeMicrophoneError, microphoneUnavailableReason } from './media-errors.js';
+import { UPLINK_PTIME_MS, withPtime } from './ptime.js';
 
 export type BroadcastState = 'idle' | 'opening-mic' | 'starting' | 'connecting' | 'live' | 'stopping' | 'ended';
 
@@ -78,7 +79,7 @@ export class Broadcast {
       const sdp = await gatheredOffer(pc);
       const answer = await api.post<{ sdp: string }>('/api/webrtc/offer/', { session_id: stream.session_id, sdp });
       if (this.pc !== pc) return; // stopped meanwhile
-      await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: withPtime(answer.sdp, UPLINK_PTIME_MS) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await this.stop();
