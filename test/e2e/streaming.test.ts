@@ -151,7 +151,7 @@ describe('streaming in the browser (engine none)', () => {
     }
   });
 
-  test('closing the broadcasting tab ends the stream through the beforeunload beacon (another tab of the broadcaster stays open)', async () => {
+  test('moving between pages keeps the stream; closing the broadcasting tab ends it through the beforeunload beacon (another tab of the broadcaster stays open)', async () => {
     const ann = await newUser(browser, server, { prefix: 'ann', via: 'api' });
     const bob = await newUser(browser, server, { prefix: 'bob', via: 'api' });
     try {
@@ -163,6 +163,13 @@ describe('streaming in the browser (engine none)', () => {
       const { sessionId } = await startStreaming(ann);
       await waitForPresence(bob.page, ann.username, 'live');
       await listen(bob, ann.username);
+
+      // Moving around the app (a single-page app) keeps the stream going.
+      await ann.page.getByTestId(`friend-link-${bob.username}`).click();
+      await ann.page.getByTestId('friend-page').waitFor();
+      await ann.page.getByTestId('back-home').click();
+      await ann.page.locator('[data-testid="stream-state"]', { hasText: 'Live' }).waitFor();
+      assert.equal(server.app!.services.media!.hasSession(sessionId), true);
 
       await ann.page.close({ runBeforeUnload: true });
       await assertStreamGone(server, bob.page, sessionId);

@@ -1,12 +1,13 @@
 // Main page: go live. Start/Stop, a timer from the server's started_at, the
 // microphone level, the listener count, the denoise engine and its strength.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage } from '../api.js';
 import { presence, usePresence, useServerEvent } from '../presence.js';
-import { Broadcast, type BroadcastSnapshot } from './broadcast.js';
+import type { Broadcast, BroadcastSnapshot } from './broadcast.js';
 import { DenoiseStrength } from './denoise-strength.js';
 import { useElapsed } from './elapsed.js';
 import { LevelMeter } from './level-meter.js';
+import { tabBroadcast } from './tab-broadcast.js';
 import './stream.css';
 import type { User } from '../contract.js';
 
@@ -32,7 +33,7 @@ function useBroadcast(b: Broadcast): BroadcastSnapshot {
 }
 
 export function BroadcastPanel(_props: { user?: User }) {
-  const broadcast = useMemo(() => new Broadcast(), []);
+  const broadcast = tabBroadcast;
   const snap = useBroadcast(broadcast);
   const { me } = usePresence();
   const [health, setHealth] = useState<Health | null>(null);
@@ -41,19 +42,7 @@ export function BroadcastPanel(_props: { user?: User }) {
 
   useEffect(() => {
     api.get<Health>('/api/health').then(setHealth, (err: unknown) => console.error('health check failed', err));
-    return () => void broadcast.stop();
-  }, [broadcast]);
-
-  // The server ended the stream on its own (no media, connection lost, shutdown): its
-  // streaming_status:false for us flips me.is_streaming from true to false.
-  const serverLive = me?.is_streaming ?? null;
-  const prevServerLive = useRef<boolean | null>(serverLive);
-  useEffect(() => {
-    if (prevServerLive.current === true && serverLive === false) {
-      broadcast.endedByServer('Your stream ended: the server lost the connection or stopped it.');
-    }
-    prevServerLive.current = serverLive;
-  }, [serverLive, broadcast]);
+  }, []);
   useServerEvent('recording_stopped', (ev) => setNotice(ev.message));
 
   const active = snap.state === 'connecting' || snap.state === 'live';
