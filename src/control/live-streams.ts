@@ -70,7 +70,6 @@ export interface LiveStreamsDeps {
   media: MediaPlane;
   notifier: StreamNotifier;
   recordings: StreamRecordingRows;
-  friendIdsOf(userId: number): Promise<number[]>;
   areFriends(a: number, b: number): Promise<boolean>;
   /** Subscribes to the messages a user's tabs receive (bus topic user:<id>); resolves to an unsubscribe. */
   watchUser(userId: number, onMessage: (raw: string) => void): Promise<() => Promise<void>>;

@@ -4,7 +4,7 @@
 // schemas, who may do what, and the wiring of every cleanup path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { areFriends, friendIdsOf, listFriends } from '../store/friends.js';
+import { areFriends, listFriends } from '../store/friends.js';
 import { findUserByUsername } from '../store/users.js';
 import { ApiError } from './errors.js';
 import { LiveStreams } from './live-streams.js';
@@ -56,7 +56,6 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     media,
     notifier,
     recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
-    friendIdsOf: (userId) => friendIdsOf(db, userId),
     areFriends: (a, b) => areFriends(db, a, b),
     watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,
