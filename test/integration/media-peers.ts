@@ -40,7 +40,7 @@ async function offerFrom(pc: RTCPeerConnection): Promise<string> {
   return pc.localDescription!.sdp;
 }
 
-export function waitConnected(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<void> {
+export function waitConnected(pc: RTCPeerConnection, timeoutMs = 20_000): Promise<void> {
   if (pc.connectionState === 'connected') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
