@@ -367,6 +367,21 @@ describe('streaming routes', () => {
     assert.equal((await rowsOf(ann)).recordings[0]!.status, 'complete');
   });
 
+  test('stop, the last WebSocket closing and a media-plane end racing each other end the stream once', async () => {
+    const bobWs = await bob.ws();
+    const annWs = await ann.ws();
+    const start = await ann.post('/api/stream/start/');
+    const sid = start.body.stream.session_id;
+    const [stop] = await Promise.all([ann.post('/api/stream/stop/'), annWs.close(), Promise.resolve().then(() => media.hasSession(sid) && media.endOnItsOwn(sid, 'no-media'))]);
+    assert.ok(stop.status === 200 || stop.status === 409, `stop answered ${stop.status}`);
+    await eventually(async () => (await rowsOf(ann)).active.length === 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const offs = bobWs.messages.filter((m) => m.type === 'streaming_status' && m.username === ann.username && !m.is_streaming);
+    assert.equal(offs.length, 1, 'friends are told once');
+    // This stand-in media plane writes no file, so the recording row is removed rather than finalized; none stays 'recording'.
+    assert.deepEqual((await rowsOf(ann)).recordings.filter((r) => r.status === 'recording'), []);
+  });
+
   test('a session the media plane ends on its own (no media) is cleaned up exactly once', async () => {
     const bobWs = await bob.ws();
     const start = await ann.post('/api/stream/start/');
