@@ -4,6 +4,7 @@
 // out carrying its audio) p50/p95. Writes bench/results/fanout.json.
 //   BENCH_LISTENERS=1,10,100,300 BENCH_ENGINES=rnnoise,none BENCH_SECONDS=10
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ interface Row {
   late_hops: number;
   hops: number;
   hop_busy_p95_ms: number;
+  /** 1-minute load average of the machine when the row was measured (2 cores, shared). */
+  load_avg: number;
 }
 
 async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: number, packets: Buffer[], seq: number): Promise<Row> {
@@ -76,6 +79,7 @@ async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: 
       late_hops: clock.lateHops,
       hops: clock.hops,
       hop_busy_p95_ms: clock.busyP95Ms,
+      load_avg: round(os.loadavg()[0]!),
     };
   } finally {
     sender.stop();
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
         console.log(
           `${engine.padEnd(8)} ${String(n).padStart(4)} listeners: CPU ${row.cpu_pct}% of one core, lost ${row.lost}/${row.expected}, ` +
             `added latency p50 ${row.added_p50_ms} ms p95 ${row.added_p95_ms} ms (+${row.algorithmic_ms} ms engine), ` +
-            `late hops ${row.late_hops}/${row.hops}, hop busy p95 ${row.hop_busy_p95_ms} ms`,
+            `late hops ${row.late_hops}/${row.hops}, hop busy p95 ${row.hop_busy_p95_ms} ms, load avg ${row.load_avg}`,
         );
       }
     }

@@ -5,6 +5,7 @@
 // and none had to be skipped. Writes bench/results/streams.json.
 //   BENCH_ENGINES=rnnoise,none(,dfn3) BENCH_MAX_STREAMS=200 BENCH_SECONDS=4
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ interface Step {
   skipped_hops: number;
   hop_busy_p95_ms: number[];
   cpu_pct: number;
+  /** 1-minute load average of the machine (2 cores, shared) at the end of the step. */
+  load_avg: number;
   ok: boolean;
 }
 
@@ -86,13 +89,14 @@ async function runEngine(engine: DenoiseEngineName, packets: Buffer[]): Promise<
         skipped_hops: skipped,
         hop_busy_p95_ms: after.workers.map((w) => w.clock.busyP95Ms),
         cpu_pct: Math.round((1000 * (after.cpuUs - before.cpuUs)) / 1000 / (after.wallMs - before.wallMs)) / 10,
+        load_avg: Math.round(os.loadavg()[0]! * 10) / 10,
         ok: skipped === 0 && late <= hops * LATE_RATIO,
       };
       result.steps.push(step);
       if (late > 0 && result.first_late_hop_at === null) result.first_late_hop_at = target;
       console.log(
         `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops}, skipped ${skipped}, ` +
-          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms, server CPU ${step.cpu_pct}% of one core → ${step.ok ? 'ok' : 'MISSED'}`,
+          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms, server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
       );
       if (!step.ok) break;
       result.max_streams = target;
