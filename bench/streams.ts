@@ -16,7 +16,7 @@ import { MediaServerProcess, type ServerStats } from './media-server-process.js'
 const engines = (process.env.BENCH_ENGINES ?? 'rnnoise,dfn3,none').split(',') as DenoiseEngineName[];
 const maxStreams = Number(process.env.BENCH_MAX_STREAMS ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-const STEPS = [10, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 250, 300].filter((s) => s <= maxStreams);
+const STEPS = [2, 4, 6, 8, 10, 12, 16, 20, 25, 30, 40, 50, 60, 80, 100, 120, 140, 160, 200, 250, 300].filter((s) => s <= maxStreams);
 const LATE_RATIO = 0.005;
 
 interface Step {

@@ -17,6 +17,9 @@ interface Encoder {
 const Encoder = WasmEncoder as new (opts: { channels: number; sample_rate: number; application: string }) => Encoder;
 /** opus_defines.h: OPUS_SET_BITRATE_REQUEST. */
 const OPUS_SET_BITRATE_REQUEST = 4002;
+/** opus_defines.h: OPUS_SET_COMPLEXITY_REQUEST. */
+const OPUS_SET_COMPLEXITY_REQUEST = 4010;
+export const OPUS_COMPLEXITY = 5;
 
 /** Fullband CELT at this rate is transparent for (denoised) speech. */
 export const OPUS_BITRATE = 40_000;
@@ -32,6 +35,9 @@ export class OpusEncoder {
     // in-band FEC towards listeners; their browsers conceal a lost packet with PLC.
     const encoder = new Encoder({ channels: 1, sample_rate: 48_000, application: 'audio' });
     encoder.ctl(OPUS_SET_BITRATE_REQUEST, OPUS_BITRATE);
+    // Complexity 10 (libopus's default) cost ~4x complexity 5 on real speech here (native:
+    // 177 vs 42 µs per packet) for no audible gain on denoised speech.
+    encoder.ctl(OPUS_SET_COMPLEXITY_REQUEST, OPUS_COMPLEXITY);
     this.encoder = encoder;
   }
 
