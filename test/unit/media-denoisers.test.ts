@@ -67,8 +67,7 @@ describe('denoise engines', () => {
     const off = runtime.createStream({ attenLimDb: 0 });
     const y = run((f) => off.process(f), x);
     // 0 dB = off: the input comes out unchanged, as late as RNNoise's own output.
-    assert.equal(off.latencyFrames, 2);
-    assert.ok(Math.abs(y[2 * FRAME_SIZE + 100]! - x[100]!) < 1e-6);
+    assert.ok(Math.abs(y[off.latencyFrames * FRAME_SIZE + 100]! - x[100]!) < 1e-6);
     for (const d of [full, limited, off]) d.close();
   });
 
