@@ -4,7 +4,7 @@
 // worker's hop finished after the next hop was due more than 0.5 % of the time
 // and none had to be skipped. Writes bench/results/streams.json.
 //   BENCH_ENGINES=rnnoise,none(,dfn3) BENCH_MAX_STREAMS=200 BENCH_SECONDS=4
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,7 +134,9 @@ async function main(): Promise<void> {
   }
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'streams.json');
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  // Engines not run this time keep their previous results.
+  const previous: Record<string, EngineResult> = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+  writeFileSync(out, JSON.stringify({ ...previous, ...results }, null, 2) + '\n');
   console.log(`wrote ${out}`);
   process.exit(0);
 }
