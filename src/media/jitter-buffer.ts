@@ -126,6 +126,11 @@ export class JitterBuffer {
     this.slots = Array.from({ length: this.capacity }, () => new Slot());
   }
 
+  /** Samples in the broadcaster's packets (the last one decoded): 480 for 10 ms packets, 960 for 20 ms. */
+  get packetSamples(): number {
+    return this.lastDuration;
+  }
+
   /** Time the newest packet was accepted, for the no-media watchdog. */
   get lastPacketAtMs(): number {
     return this.lastArrivalMs;

@@ -40,6 +40,8 @@ export interface SessionStats {
 }
 
 const SAMPLES_20MS = 960;
+/** Up to this many listeners, 10 ms input is forwarded as 10 ms packets (see deliver). */
+const SHORT_PACKETS_MAX_LISTENERS = 32;
 /** Listeners served per slice of fan-out work (≈1–2 ms of werift sends). */
 const FANOUT_SLICE = 48;
 
@@ -188,13 +190,17 @@ export class StreamSession {
   deliver(frame: Float32Array): void {
     if (this.state !== 'live') return;
     this.recorder?.write(frame);
-    // Packets start where the broadcaster's packets start, so a packet's audio leaves one
-    // hop after its second half arrives instead of waiting for half of the next one.
-    if (this.pendingSamples > 0 && this.jitter.lastFrameStartsPacket) this.flushPacket();
+    const inputSamples = this.jitter.packetSamples;
+    // 20 ms input: output packets start where the broadcaster's start, so a packet's audio
+    // leaves one hop after its second half arrives instead of waiting for half of the next.
+    if (this.pendingSamples > 0 && inputSamples >= SAMPLES_20MS && this.jitter.lastFrameStartsPacket) this.flushPacket();
     if (this.pendingSamples === 0) this.pendingArrivalMs = this.jitter.lastFrameArrivalMs;
     this.pending.set(frame, this.pendingSamples);
     this.pendingSamples += FRAME_SIZE;
-    if (this.pendingSamples === SAMPLES_20MS) this.flushPacket();
+    // 10 ms input (browsers asked for ptime 10): small audiences get 10 ms packets too, the
+    // lowest latency; large ones get 20 ms packets, half the per-listener send work.
+    const short = inputSamples <= FRAME_SIZE && this.fanout.length <= SHORT_PACKETS_MAX_LISTENERS;
+    if (this.pendingSamples === SAMPLES_20MS || short) this.flushPacket();
   }
 
   private flushPacket(): void {

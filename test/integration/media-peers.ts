@@ -96,25 +96,26 @@ export class TestBroadcaster {
   }
 
   /** Sends `signal` as 20 ms Opus packets in real time; resolves when the last one left. */
-  play(signal: Float32Array, impair: Impairment = {}, loop = false): Promise<void> {
-    const pcm = new Int16Array(960);
-    const packets = Math.floor(signal.length / 960);
+  play(signal: Float32Array, impair: Impairment = {}, loop = false, packetMs: 10 | 20 = 20): Promise<void> {
+    const size = packetMs * 48;
+    const pcm = new Int16Array(size);
+    const packets = Math.floor(signal.length / size);
     const seq0 = 1000;
     const ts0 = 123_456;
     const t0 = performance.now();
     let i = 0;
     return new Promise((resolve) => {
       const tick = (): void => {
-        while (performance.now() >= t0 + i * 20) {
+        while (performance.now() >= t0 + i * packetMs) {
           if (!loop && i >= packets) {
             this.timer = null;
             resolve();
             return;
           }
           const k = i % packets;
-          for (let j = 0; j < 960; j++) pcm[j] = Math.max(-32768, Math.min(32767, Math.round(signal[k * 960 + j]! * 32767)));
+          for (let j = 0; j < size; j++) pcm[j] = Math.max(-32768, Math.min(32767, Math.round(signal[k * size + j]! * 32767)));
           const payload = Buffer.from(this.encoder.encode(pcm));
-          const header = new RtpHeader({ sequenceNumber: (seq0 + i) & 0xffff, timestamp: (ts0 + i * 960) >>> 0, payloadType: 111, marker: i === 0 });
+          const header = new RtpHeader({ sequenceNumber: (seq0 + i) & 0xffff, timestamp: (ts0 + i * size) >>> 0, payloadType: 111, marker: i === 0 });
           const packet = new RtpPacket(header, payload);
           const index = i;
           i++;
@@ -136,7 +137,7 @@ export class TestBroadcaster {
           }
           this.sent++;
         }
-        this.timer = setTimeout(tick, Math.max(0, t0 + i * 20 - performance.now()));
+        this.timer = setTimeout(tick, Math.max(0, t0 + i * packetMs - performance.now()));
       };
       tick();
     });

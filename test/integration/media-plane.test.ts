@@ -176,6 +176,21 @@ describe('media plane (werift peers, worker threads)', () => {
     await closeAll(b, ls);
   });
 
+  it('10 ms broadcaster packets (ptime 10) reach a small audience as 10 ms packets, same audio', async () => {
+    const { sessionId } = await startSession('none');
+    const { b, ls } = await connect(sessionId, 1);
+    await b.play(input.subarray(0, 48_000 * 3), {}, false, 10);
+    await sleep(200);
+    const l = ls[0]!;
+    const sim = similarity(input.subarray(0, 48_000 * 3), l.received());
+    assert.ok(sim.median > 0.9, `listener correlates with the input: ${sim.median.toFixed(3)}`);
+    // 10 ms packets: about twice as many as the 20 ms case would give for the same audio.
+    const perSecond = l.packets / (l.received().length / 48_000);
+    assert.ok(perSecond > 80, `${perSecond.toFixed(0)} packets per second of audio`);
+    await plane.stopSession(sessionId, 'stopped');
+    await closeAll(b, ls);
+  });
+
   it('refuses the listener over the limit with listener-limit, and frees places when listeners leave', async () => {
     const { sessionId } = await startSession('none', { maxListeners: 2 });
     const { b, ls } = await connect(sessionId, 2);
