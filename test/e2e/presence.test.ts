@@ -164,8 +164,13 @@ describe('presence and friends in the browser', () => {
     await ivy.page.getByTestId(`keep-${jon.username}`).click();
     await ivy.page.getByTestId(`remove-${jon.username}`).click();
     // Focus lands on the confirmation so a keyboard user can answer with Enter.
+    // (Focus moves in an effect after the render, so wait for it rather than sampling once.)
+    const expected = `confirm-remove-${jon.username}`;
+    await ivy.page
+      .waitForFunction((id) => document.activeElement?.getAttribute('data-testid') === id, expected, { timeout: 5000 })
+      .catch(() => undefined);
     const focused = await ivy.page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
-    assert.equal(focused, `confirm-remove-${jon.username}`);
+    assert.equal(focused, expected);
     await ivy.page.keyboard.press('Enter');
     await ivy.page.getByTestId('friends-message').waitFor();
     await ivy.page.getByTestId(`friend-${jon.username}`).waitFor({ state: 'detached' });
