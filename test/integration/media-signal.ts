@@ -1,6 +1,7 @@
 // Signal comparison for media tests: where does `x` best line up with `ref`,
 // and how similar are they there (normalized cross-correlation, FFT-based so
 // seconds of 48 kHz audio compare in milliseconds).
+import { zeroPhaseButterworth } from '../support/zero-phase-filter.js';
 
 function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
   const n = re.length;
@@ -142,26 +143,5 @@ export function median(values: number[]): number {
  * made below a few kHz where it keeps the waveform.
  */
 export function lowpass(x: Float32Array, cutoffHz: number, sampleRate = 48_000): Float32Array {
-  const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
-  const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-  const cos = Math.cos(w0);
-  const a0 = 1 + alpha;
-  const b0 = (1 - cos) / 2 / a0;
-  const b1 = (1 - cos) / a0;
-  const b2 = b0;
-  const a1 = (-2 * cos) / a0;
-  const a2 = (1 - alpha) / a0;
-  const pass = (input: Float32Array, reverse: boolean): Float32Array => {
-    const out = new Float32Array(input.length);
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-    for (let k = 0; k < input.length; k++) {
-      const i = reverse ? input.length - 1 - k : k;
-      const v = input[i]!;
-      const y = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      x2 = x1; x1 = v; y2 = y1; y1 = y;
-      out[i] = y;
-    }
-    return out;
-  };
-  return pass(pass(x, false), true);
+  return zeroPhaseButterworth(x, 'lowpass', cutoffHz, sampleRate);
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readWavTo48kMono } from '../../src/denoise/audio-file.js';
 import { PROJECT_ROOT } from '../../src/config.js';
+import { zeroPhaseButterworth } from './zero-phase-filter.js';
 
 export function sharedDir(): string {
   const dir = process.env.HUSHCAST_SHARED_DIR ?? path.resolve(PROJECT_ROOT, '..', 'shared');
@@ -32,37 +33,11 @@ function power(x: Float32Array): number {
 }
 
 /**
- * Zero-phase 2nd-order Butterworth high-pass at `cutoffHz` (RBJ cookbook biquad, run forward then
- * backward). The shared noise clip starts with an inaudible <20 Hz thump holding ~71 % of its
- * energy; left in, it sets the mixing gain (the nominal "0 dB" mix is ~6.5 dB in the speech band)
- * and dominates SI-SDR, rewarding whichever engine happens to high-pass its input (RNNoise does).
+ * Audible-band cut-off for the noise of the mixtures. The shared noise clip starts with an
+ * inaudible <20 Hz thump holding ~71 % of its energy; left in, it sets the mixing gain (the
+ * nominal "0 dB" mix is ~6.5 dB in the speech band) and dominates SI-SDR, rewarding whichever
+ * engine happens to high-pass its input (RNNoise does).
  */
-function highPass(x: Float32Array, cutoffHz: number, sampleRate = 48_000): Float32Array {
-  const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
-  const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-  const cos = Math.cos(w0);
-  const a0 = 1 + alpha;
-  const b0 = (1 + cos) / 2 / a0;
-  const b1 = -(1 + cos) / a0;
-  const b2 = b0;
-  const a1 = (-2 * cos) / a0;
-  const a2 = (1 - alpha) / a0;
-  const pass = (input: Float32Array, reverse: boolean): Float32Array => {
-    const out = new Float32Array(input.length);
-    let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-    for (let k = 0; k < input.length; k++) {
-      const i = reverse ? input.length - 1 - k : k;
-      const x0 = input[i]!;
-      const y0 = b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
-      out[i] = y0;
-      x2 = x1; x1 = x0; y2 = y1; y1 = y0;
-    }
-    return out;
-  };
-  return pass(pass(x, false), true);
-}
-
-/** Audible-band cut-off for the noise of the mixtures (see highPass). */
 export const NOISE_HIGH_PASS_HZ = 20;
 
 /**
@@ -72,7 +47,7 @@ export const NOISE_HIGH_PASS_HZ = 20;
 export function mixAtSnr(clean: Float32Array, noise: Float32Array, snrDb: number): { noisy: Float32Array; clean: Float32Array } {
   const looped = new Float32Array(clean.length);
   for (let i = 0; i < looped.length; i++) looped[i] = noise[i % noise.length]!;
-  const n = highPass(looped, NOISE_HIGH_PASS_HZ);
+  const n = zeroPhaseButterworth(looped, 'highpass', NOISE_HIGH_PASS_HZ);
   const g = Math.sqrt(power(clean) / (power(n) * 10 ** (snrDb / 10)));
   const noisy = new Float32Array(clean.length);
   let peak = 0;
