@@ -76,10 +76,17 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     const { created } = outcome;
     await tell(
       request,
-      notifier.toUser(target.id, {
-        type: 'friend_request',
-        request: { id: created.id, username: me.username, created_at: created.created_at },
-      }),
+      Promise.all([
+        notifier.toUser(target.id, {
+          type: 'friend_request',
+          request: { id: created.id, username: me.username, created_at: created.created_at },
+        }),
+        // The sender's other tabs list the outgoing request without a reload.
+        notifier.toUser(me.id, {
+          type: 'friend_request_sent',
+          request: { id: created.id, username: target.username, created_at: created.created_at },
+        }),
+      ]),
     );
     return reply.code(201).send({
       request: { id: created.id, username: target.username, created_at: created.created_at },
@@ -113,7 +120,14 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
       await deleteFriendRequest(trx, id);
       return { id: req.from_user, username: from?.username ?? 'someone' };
     });
-    await tell(request, notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username }));
+    await tell(
+      request,
+      Promise.all([
+        notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username }),
+        // The recipient's other tabs drop it from their incoming list.
+        notifier.toUser(me.id, { type: 'friend_request_removed', id }),
+      ]),
+    );
     return { message: `You declined ${sender.username}'s friend request.` };
   });
 
@@ -127,7 +141,14 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
       await deleteFriendRequest(trx, id);
       return { id: req.to_user, username: to?.username ?? 'someone' };
     });
-    await tell(request, notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username }));
+    await tell(
+      request,
+      Promise.all([
+        notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username }),
+        // The sender's other tabs drop it from their outgoing list.
+        notifier.toUser(me.id, { type: 'friend_request_removed', id }),
+      ]),
+    );
     return { message: `You cancelled your friend request to ${recipient.username}.` };
   });
 

@@ -9,6 +9,8 @@ export type ServerMessage =
   | { type: 'friend_request'; request: { id: number; username: string; created_at: string } }
   | { type: 'friend_request_cancelled'; id: number; username: string }
   | { type: 'friend_request_declined'; id: number; username: string }
+  | { type: 'friend_request_sent'; request: { id: number; username: string; created_at: string } }
+  | { type: 'friend_request_removed'; id: number }
   | { type: 'friend_added'; username: string; online: boolean; is_streaming: boolean }
   | { type: 'friend_removed'; username: string }
   | { type: 'listener_count'; username: string; listeners: number }

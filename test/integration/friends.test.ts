@@ -159,6 +159,29 @@ test('cancelling removes the request and tells the recipient in real time', asyn
   await refused(() => a.delete(`/api/friends/requests/${id}`), 404, 'REQUEST_NOT_FOUND');
 });
 
+test("the actor's other tabs follow requests live: the sender's see one appear and vanish on cancel, the recipient's see it vanish on decline", async () => {
+  const a = await user('tabs');
+  const b = await user('tabs');
+  const aThis = await ws(a);
+  const aOther = await ws(a);
+  const bOther = await ws(b);
+  const r = await a.post('/api/friends/requests', { username: b.name });
+  const id = r.body.request.id;
+  const sent = { type: 'friend_request_sent', request: { id, username: b.name, created_at: r.body.request.created_at } };
+  assert.deepEqual(await aThis.next((m) => m.type === 'friend_request_sent'), sent);
+  assert.deepEqual(await aOther.next((m) => m.type === 'friend_request_sent'), sent);
+  await bOther.assertNone((m) => m.type === 'friend_request_sent');
+  assert.equal((await a.delete(`/api/friends/requests/${id}`)).status, 200);
+  assert.deepEqual(await aOther.next((m) => m.type === 'friend_request_removed'), { type: 'friend_request_removed', id });
+  await bOther.assertNone((m) => m.type === 'friend_request_removed');
+
+  const id2 = (await a.post('/api/friends/requests', { username: b.name })).body.request.id;
+  await aOther.next((m) => m.type === 'friend_request_sent' && m.request.id === id2);
+  assert.equal((await b.post(`/api/friends/requests/${id2}/decline`)).status, 200);
+  assert.deepEqual(await bOther.next((m) => m.type === 'friend_request_removed'), { type: 'friend_request_removed', id: id2 });
+  await aOther.assertNone((m) => m.type === 'friend_request_removed');
+});
+
 test('either side can remove a friendship; both are told; removing again or a non-friend is 404 NOT_FRIENDS and changes nothing', async () => {
   const a = await user('rem');
   const b = await user('rem');

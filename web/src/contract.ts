@@ -63,6 +63,10 @@ export type ServerEvent =
   | { type: 'friend_request'; request: FriendRequest }
   | { type: 'friend_request_cancelled'; id: number; username: string }
   | { type: 'friend_request_declined'; id: number; username: string }
+  /** To the sender's own tabs: `request.username` is the recipient. */
+  | { type: 'friend_request_sent'; request: FriendRequest }
+  /** To the actor's own tabs after a decline or cancel in another tab. */
+  | { type: 'friend_request_removed'; id: number }
   | { type: 'friend_added'; username: string; online: boolean; is_streaming: boolean }
   | { type: 'friend_removed'; username: string }
   | { type: 'listener_count'; username: string; listeners: number }

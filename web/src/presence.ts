@@ -407,6 +407,15 @@ export class PresenceClient {
       case 'friend_request_declined':
         this.setState({ ...s, outgoing: s.outgoing.filter((r) => r.id !== ev.id) });
         return;
+      case 'friend_request_sent':
+        // Also arrives in the tab that sent it, which may already have refreshed.
+        if (s.outgoing.some((r) => r.id === ev.request.id)) return;
+        this.setState({ ...s, outgoing: [...s.outgoing, ev.request] });
+        return;
+      case 'friend_request_removed':
+        // Request ids are unique across both lists, so one filter covers decline and cancel.
+        this.setState({ ...s, incoming: s.incoming.filter((r) => r.id !== ev.id), outgoing: s.outgoing.filter((r) => r.id !== ev.id) });
+        return;
       case 'friend_added': {
         const friend: FriendStatus = {
           username: ev.username,
