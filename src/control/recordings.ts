@@ -133,6 +133,13 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
       }
     }
     if (!(await deleteRecording(db, id))) throw notFound();
+    // Open lists (the owner's other tabs, friends) drop it live. The delete is already done, so a
+    // bus failure is logged, not answered with a 500 that would invite a retry; lists heal on reload.
+    try {
+      await notifier.toUserAndFriends(request.user.id, { type: 'recording_deleted', id });
+    } catch (err) {
+      request.log.error({ err, recordingId: id }, 'real-time notification failed');
+    }
     return { message: 'Recording deleted.' };
   });
 }

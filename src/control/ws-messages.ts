@@ -16,6 +16,7 @@ export type ServerMessage =
   | { type: 'listener_count'; username: string; listeners: number }
   | { type: 'recording_stopped'; message: string }
   | { type: 'recording_added'; recording: Record<string, unknown> }
+  | { type: 'recording_deleted'; id: number }
   | { type: 'pong' };
 
 export const ClientMessage = z.object({ type: z.literal('ping') });

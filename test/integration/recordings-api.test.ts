@@ -213,6 +213,21 @@ test('the owner deletes a recording: row and file are gone, and a second delete 
   assert.equal((await ann.delete(`/api/recordings/${ids.ann2}`)).status, 404);
 });
 
+test("a deletion reaches the owner's other tabs and friends live (recording_deleted), but not a stranger", async () => {
+  const id = await addRecording('ann', 'ann_20261107T100000_000Z.wav', '2026-11-07T10:00:00.000Z');
+  const sockets = await Promise.all([ann.socket(), bob.socket(), cid.socket()]);
+  const [annTab, bobTab, cidTab] = sockets;
+  try {
+    for (const s of sockets) await s.next((m) => m.type === 'hello');
+    assert.equal((await ann.delete(`/api/recordings/${id}`)).status, 200);
+    assert.deepEqual(await annTab!.next((m) => m.type === 'recording_deleted'), { type: 'recording_deleted', id });
+    assert.deepEqual(await bobTab!.next((m) => m.type === 'recording_deleted'), { type: 'recording_deleted', id });
+    await cidTab!.assertNone((m) => m.type === 'recording_deleted');
+  } finally {
+    for (const s of sockets) await s.close();
+  }
+});
+
 test('the waveform overview is served to owner and friends only, with the duration', async () => {
   const r = await bob.get(`/api/recordings/${ids.ann1}/peaks?buckets=50`);
   assert.equal(r.status, 200);

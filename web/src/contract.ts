@@ -72,6 +72,8 @@ export type ServerEvent =
   | { type: 'listener_count'; username: string; listeners: number }
   | { type: 'recording_stopped'; message: string }
   | { type: 'recording_added'; recording: Recording }
+  /** To the owner and the owner's friends. */
+  | { type: 'recording_deleted'; id: number }
   | { type: 'pong' };
 
 export type ServerEventType = ServerEvent['type'];

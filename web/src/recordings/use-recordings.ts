@@ -1,6 +1,6 @@
 // One owner's recordings as the browser sees them: the first page from
-// GET /api/recordings/?owner=…, "load more" pages, new recordings pushed by the
-// server (recording_added) and a refetch after the presence socket reconnects
+// GET /api/recordings/?owner=…, "load more" pages, new and deleted recordings pushed by the
+// server (recording_added, recording_deleted) and a refetch after the presence socket reconnects
 // (events sent while it was down are lost).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage } from '../api.js';
@@ -93,6 +93,11 @@ export function useRecordings(owner: string): RecordingsState {
     if (ev.recording.owner !== owner) return;
     setRecordings((prev) => merge([ev.recording], prev));
     setFresh((prev) => new Set(prev).add(ev.recording.id));
+  });
+
+  // Ids are unique across owners, so no owner check is needed.
+  useServerEvent('recording_deleted', (ev) => {
+    setRecordings((prev) => (prev.some((r) => r.id === ev.id) ? prev.filter((r) => r.id !== ev.id) : prev));
   });
 
   const loadMore = useCallback(async () => {
