@@ -1,7 +1,7 @@
 // npm run bench:denoise — cost of each denoise engine on this machine, per 10 ms hop.
 //   rtf               CPU time per stream-hop / 10 ms, one stream alone (process()).
 //   hop_p50/p99_ms    wall-clock time of one process() call, one stream alone.
-//   batched.{1,8,32}  a worker's view: all streams' hops in one processMany() call (dfn3) or a
+//   batched.{1,8,32,64} a worker's view: all streams' hops in one processMany() call (dfn3) or a
 //                     loop of process() (rnnoise); rtf is per stream (amortized), call_p99_ms the
 //                     wall time of a whole worker tick.
 //   streams_per_core  ⌊1 / best amortized rtf⌋: streams one core keeps up with.
@@ -18,7 +18,7 @@ import { SyncSession, tensor } from '../src/denoise/dfn/sync-session.js';
 import { loadRnnoiseRuntime } from '../src/denoise/rnnoise.js';
 
 const HOP_MS = 10;
-const BATCHES = [1, 8, 32] as const;
+const BATCHES = [1, 8, 32, 64] as const;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
