@@ -110,46 +110,41 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     return { friend: { username: sender.username }, message: `You and ${sender.username} are now friends` };
   });
 
-  app.post('/api/friends/requests/:id/decline', async (request) => {
+  /**
+   * Declining (by the recipient) and cancelling (by the sender) both delete a pending request:
+   * the other side is told what happened, the actor's other tabs drop it from their list.
+   */
+  async function withdrawRequest(request: FastifyRequest, actor: 'recipient' | 'sender'): Promise<string> {
     const me = request.user;
     const { id } = parseInput(IdParams, request.params, 'id');
-    const sender = await db.transaction().execute(async (trx) => {
+    const other = await db.transaction().execute(async (trx) => {
       const req = await findFriendRequest(trx, id);
-      if (!req || req.to_user !== me.id) throw requestNotFound(id);
-      const from = await findUserById(trx, req.from_user);
+      const mine = actor === 'recipient' ? req?.to_user : req?.from_user;
+      if (!req || mine !== me.id) throw requestNotFound(id);
+      const otherId = actor === 'recipient' ? req.from_user : req.to_user;
+      const user = await findUserById(trx, otherId);
       await deleteFriendRequest(trx, id);
-      return { id: req.from_user, username: from?.username ?? 'someone' };
+      return { id: otherId, username: user?.username ?? 'someone' };
     });
+    const toOther =
+      actor === 'recipient'
+        ? ({ type: 'friend_request_declined', id, username: me.username } as const)
+        : ({ type: 'friend_request_cancelled', id, username: me.username } as const);
     await tell(
       request,
-      Promise.all([
-        notifier.toUser(sender.id, { type: 'friend_request_declined', id, username: me.username }),
-        // The recipient's other tabs drop it from their incoming list.
-        notifier.toUser(me.id, { type: 'friend_request_removed', id }),
-      ]),
+      Promise.all([notifier.toUser(other.id, toOther), notifier.toUser(me.id, { type: 'friend_request_removed', id })]),
     );
-    return { message: `You declined ${sender.username}'s friend request.` };
+    return other.username;
+  }
+
+  app.post('/api/friends/requests/:id/decline', async (request) => {
+    const sender = await withdrawRequest(request, 'recipient');
+    return { message: `You declined ${sender}'s friend request.` };
   });
 
   app.delete('/api/friends/requests/:id', async (request) => {
-    const me = request.user;
-    const { id } = parseInput(IdParams, request.params, 'id');
-    const recipient = await db.transaction().execute(async (trx) => {
-      const req = await findFriendRequest(trx, id);
-      if (!req || req.from_user !== me.id) throw requestNotFound(id);
-      const to = await findUserById(trx, req.to_user);
-      await deleteFriendRequest(trx, id);
-      return { id: req.to_user, username: to?.username ?? 'someone' };
-    });
-    await tell(
-      request,
-      Promise.all([
-        notifier.toUser(recipient.id, { type: 'friend_request_cancelled', id, username: me.username }),
-        // The sender's other tabs drop it from their outgoing list.
-        notifier.toUser(me.id, { type: 'friend_request_removed', id }),
-      ]),
-    );
-    return { message: `You cancelled your friend request to ${recipient.username}.` };
+    const recipient = await withdrawRequest(request, 'sender');
+    return { message: `You cancelled your friend request to ${recipient}.` };
   });
 
   app.delete('/api/friends/:username', async (request) => {
