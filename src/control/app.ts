@@ -70,7 +70,7 @@ declare module 'fastify' {
 
 /**
  * Feature plugins, registered in this order, each owning its routes (full
- * paths from notes/api.md, so no prefix). To add a feature, add one line:
+ * paths from docs/api.md, so no prefix). To add a feature, add one line:
  *   streams.ts (issue 3) and recordings.ts (issue 4) go at the marked places.
  */
 const FEATURES: Array<[name: string, plugin: FastifyPluginAsync]> = [

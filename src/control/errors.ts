@@ -1,4 +1,4 @@
-// The API's error vocabulary (docs: notes/api.md). Codes are stable: clients
+// The API's error vocabulary (docs: docs/api.md). Codes are stable: clients
 // branch on them, and test/unit/errors.test.ts pins this table so a change is
 // deliberate. Each code has its usual HTTP status; a route may pass another
 // where api.md says so (e.g. NOT_FRIENDS is 403 for listening, 404 for removal).

@@ -1,4 +1,4 @@
-// Recordings API (notes/api.md "Recordings", issue 4): list, play/download with
+// Recordings API (docs/api.md "Recordings", issue 4): list, play/download with
 // HTTP Range, delete. A recording exists only for its owner and the owner's
 // current friends: everyone else gets the same 404 as for an id that never
 // existed. Clients name recordings by id; file paths come from the row only.
@@ -94,7 +94,7 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
     return reply.send(createReadStream(file, { start: range.start, end: range.end }));
   });
 
-  // Extension of notes/api.md: the waveform overview, so the player draws a long recording
+  // Extension of docs/api.md: the waveform overview, so the player draws a long recording
   // without downloading it whole (it then plays it with Range requests).
   app.get('/api/recordings/:id/peaks', { preHandler: app.requireUser }, async (request) => {
     const { id } = parseInput(IdParams, request.params, 'id');

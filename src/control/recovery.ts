@@ -38,7 +38,7 @@ export interface RecoveryDeps {
   };
 }
 
-/** The WebSocket messages recovery publishes (notes/api.md). */
+/** The WebSocket messages recovery publishes (docs/api.md). */
 export type RecoveryMessage =
   | { type: 'streaming_status'; username: string; is_streaming: false }
   | { type: 'recording_added'; recording: Record<string, unknown> };

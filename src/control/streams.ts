@@ -1,4 +1,4 @@
-// Streaming routes (notes/api.md "Streaming", issue 3): start/stop a live
+// Streaming routes (docs/api.md "Streaming", issue 3): start/stop a live
 // stream, broadcaster and listener signaling, live denoise strength, status.
 // The lifecycle itself lives in live-streams.ts; this file is the HTTP edge:
 // schemas, who may do what, and the wiring of every cleanup path.

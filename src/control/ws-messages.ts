@@ -1,4 +1,4 @@
-// Every WebSocket message of /ws (notes/api.md "WebSocket"): what the server
+// Every WebSocket message of /ws (docs/api.md "WebSocket"): what the server
 // sends, and the schema of what a client may send.
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// What a loaded denoise engine offers the media worker (contract: notes/engines.md).
+// What a loaded denoise engine offers the media worker (the per-worker batching contract is described in docs/decisions.md, "Media plane in worker threads").
 import type { DenoiseEngineName } from '../config.js';
 import type { DenoiseParams, Denoiser } from './denoiser.js';
 

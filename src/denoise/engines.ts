@@ -1,5 +1,5 @@
-// Loads the denoise engine a worker runs, with the fallback rule of
-// notes/engines.md: a missing or broken DeepFilterNet3 model never stops the
+// Loads the denoise engine a worker runs, with the fallback rule:
+// a missing or broken DeepFilterNet3 model never stops the
 // server; it runs RNNoise and says why.
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { EngineRuntime } from './engine-runtime.js';

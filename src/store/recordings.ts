@@ -9,7 +9,7 @@ import type { Database, StreamRecording } from './schema.js';
 
 export type RecordingStatus = 'recording' | 'complete' | 'recovered';
 
-/** The API shape (notes/api.md "Recordings" and the recording_added event). */
+/** The API shape (docs/api.md "Recordings" and the recording_added event). */
 export interface RecordingJson {
   id: number;
   owner: string;

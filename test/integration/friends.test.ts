@@ -1,4 +1,4 @@
-// Friends over a real port: every rule of notes/api.md "Users & friends", the
+// Friends over a real port: every rule of docs/api.md "Users & friends", the
 // real-time events each action sends to the other side, and that every bad
 // or repeated action leaves the database unchanged.
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // Presence over real WebSockets: who is told when someone comes online or
 // goes offline (friends only, once per user however many tabs), the close
-// codes of notes/api.md for bad sockets, and cleanup on sign-out and shutdown.
+// codes of docs/api.md for bad sockets, and cleanup on sign-out and shutdown.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';

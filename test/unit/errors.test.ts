@@ -1,5 +1,5 @@
 // Pins the API's error vocabulary: clients branch on these codes, so any
-// change here must be deliberate (and announced in notes/api.md).
+// change here must be deliberate (and announced in docs/api.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError, ERROR_STATUS, WS_CLOSE } from '../../src/control/errors.js';

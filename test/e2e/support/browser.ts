@@ -1,4 +1,4 @@
-// Headless Chromium for e2e tests, with the flags this machine needs (notes/common.md)
+// Headless Chromium for e2e tests, with the flags this machine needs
 // and an optional fake microphone that plays a WAV file.
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -21,7 +21,7 @@
 //   Requires web/dist (npm run build:web; test/run.sh builds it).
 //
 // Browser (browser.ts)
-//   launchChromium({fakeMicWav?, fakeMedia?, extraArgs?}) → playwright Browser with CHROMIUM_ARGS (notes/common.md);
+//   launchChromium({fakeMicWav?, fakeMedia?, extraArgs?}) → playwright Browser with CHROMIUM_ARGS;
 //     fakeMicWav adds --use-fake-ui-for-media-stream --use-fake-device-for-media-stream --use-file-for-fake-audio-capture.
 //   sharedAudio('noisy_snr0.wav') → absolute path under HUSHCAST_SHARED_DIR/audio (fails clearly when missing).
 //
