@@ -1,4 +1,4 @@
-// Same-origin JSON fetch wrapper for the contract in docs (notes/api.md): every
+// Same-origin JSON fetch wrapper for the contract in docs (docs/api.md): every
 // failure becomes an ApiError carrying the server's stable `code` and its
 // human `message`, so components can show the message inline and branch on
 // the code without parsing text.

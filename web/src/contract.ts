@@ -1,4 +1,4 @@
-// Wire types of the HTTP + WebSocket contract (notes/api.md) as the browser
+// Wire types of the HTTP + WebSocket contract (docs/api.md) as the browser
 // sees them. Kept in one place so a contract change is one edit here.
 
 export interface User {
