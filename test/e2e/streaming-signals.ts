@@ -2,41 +2,19 @@
 // audio is ever committed): a fake-microphone WAV, and the alignment /
 // correlation used to check that what a listener heard is what was sent.
 import { writeFileSync } from 'node:fs';
+import { serializeWavHeader } from '../../src/media/wav.js';
+import { prng } from '../support/prng.js';
 
 export const RATE = 48_000;
 
-/** Writes 16-bit PCM mono. */
+/** Writes 16-bit PCM mono (header from the recorder's own codec). */
 export function writeWav(file: string, samples: Float32Array, rate = RATE): void {
   const data = Buffer.alloc(samples.length * 2);
   for (let i = 0; i < samples.length; i++) data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, samples[i]!)) * 32767), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8);
-  h.write('fmt ', 12);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  writeFileSync(file, Buffer.concat([h, data]));
+  const header = serializeWavHeader({ sampleRate: rate, channels: 1, bitsPerSample: 16 }, data.length);
+  writeFileSync(file, Buffer.concat([header, data]));
 }
 
-/** Small deterministic PRNG (mulberry32) so every run sends the same signal. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Speech-like test signal: overlapping tone bursts (random pitch 150–2500 Hz,
@@ -46,7 +24,7 @@ function rng(seed: number): () => number {
 export function burstSignal(seconds: number, seed = 7): Float32Array {
   const n = Math.round(seconds * RATE);
   const out = new Float32Array(n);
-  const rand = rng(seed);
+  const rand = prng(seed);
   let t = 0;
   while (t < n) {
     const len = Math.round((0.04 + rand() * 0.12) * RATE);

@@ -3,6 +3,8 @@
 // seconds of 48 kHz audio compare in milliseconds).
 import { zeroPhaseButterworth } from '../support/zero-phase-filter.js';
 
+export { prng } from '../support/prng.js';
+
 function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
   const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
@@ -98,17 +100,6 @@ export function energy(x: Float32Array, from = 0, to = x.length): number {
   return e;
 }
 
-/** Deterministic PRNG (mulberry32) so impairment patterns repeat run to run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * For outputs whose timeline was stretched or shrunk (jitter buffer expanding or dropping
