@@ -211,7 +211,7 @@ export function buildStatefulGraph(
   encBytes: Uint8Array,
   erbDecBytes: Uint8Array,
   dfDecBytes: Uint8Array,
-  opts: { foldBatch?: boolean; partialSums?: boolean } = {},
+  opts: { foldBatch?: boolean; partialSums?: boolean; einsumAsMatMul?: boolean } = {},
 ): StatefulGraph {
   const enc = decode(encBytes, 'enc.onnx');
   const erb = decode(erbDecBytes, 'erb_dec.onnx');
@@ -234,7 +234,7 @@ export function buildStatefulGraph(
   ] as const;
   for (const [gr, tag, r] of parts) {
     if (opts.partialSums ?? true) carryConvPartialSums(gr, tag, r.contexts, r.states);
-    if (opts.foldBatch ?? true) foldBatchIntoTime(gr, tag);
+    if (opts.foldBatch ?? true) foldBatchIntoTime(gr, tag, { einsumAsMatMul: opts.einsumAsMatMul });
     for (const nd of gr.node) for (const o of [...nd.input, ...nd.output]) if (o.startsWith(`${tag}.fold`) || o.startsWith(`${tag}.fir`)) internal.add(o);
   }
   const states = [...encR.states, ...erbR.states, ...dfR.states];
