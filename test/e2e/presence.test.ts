@@ -152,6 +152,39 @@ describe('presence and friends in the browser', () => {
     await hal.page.getByTestId('incoming-empty').waitFor();
   });
 
+  test("a user's other tab follows the requests they send and cancel, live", T, async () => {
+    const kim = await user('kim');
+    const lou = await user('lou');
+    const kimTab2 = await kim.context.newPage();
+    await openHome(kimTab2);
+    await kimTab2.locator('[data-testid="connection-status"][data-state="open"]').waitFor();
+    await kimTab2.getByTestId('outgoing-empty').waitFor();
+
+    await kim.page.getByTestId('add-friend-input').fill(lou.username);
+    await kim.page.getByTestId('add-friend-submit').click();
+    await kim.page.getByTestId(`outgoing-${lou.username}`).waitFor();
+    await kimTab2.getByTestId(`outgoing-${lou.username}`).waitFor({ timeout: 5000 }); // friend_request_sent
+    assert.equal(await kimTab2.getByTestId(`outgoing-${lou.username}`).count(), 1, 'listed once');
+
+    await kim.page.getByTestId(`cancel-${lou.username}`).click();
+    await kimTab2.getByTestId(`outgoing-${lou.username}`).waitFor({ state: 'detached', timeout: 5000 }); // friend_request_removed
+    await lou.page.getByTestId(`incoming-${kim.username}`).waitFor({ state: 'detached', timeout: 5000 });
+
+    // The recipient's other tab follows a decline the same way.
+    const louTab2 = await lou.context.newPage();
+    await openHome(louTab2);
+    await louTab2.locator('[data-testid="connection-status"][data-state="open"]').waitFor();
+    await kim.page.getByTestId('add-friend-input').fill(lou.username);
+    await kim.page.getByTestId('add-friend-submit').click();
+    await louTab2.getByTestId(`incoming-${kim.username}`).waitFor({ timeout: 5000 });
+    await lou.page.getByTestId(`decline-${kim.username}`).click();
+    await louTab2.getByTestId(`incoming-${kim.username}`).waitFor({ state: 'detached', timeout: 5000 });
+    await kimTab2.getByTestId(`outgoing-${lou.username}`).waitFor({ state: 'detached', timeout: 5000 });
+    await kimTab2.close();
+    await louTab2.close();
+    assert.deepEqual([...kim.errors, ...lou.errors], []);
+  });
+
   test('removing a friend asks for confirmation, then updates both lists live', T, async () => {
     const ivy = await user('ivy');
     const jon = await user('jon');

@@ -109,6 +109,10 @@ test('a friend sees the recording appear when the stream ends, plays it, seeks, 
   await own.getByTestId('recording-delete-confirm').click();
   await ann.page.getByTestId('recordings-section').getByTestId('recordings-empty').waitFor({ timeout: 5000 });
   assert.equal(await server.app!.services.db.selectFrom('stream_recordings').select('id').where('id', '=', id).executeTakeFirst(), undefined);
+  // bob's open friend page drops it live (recording_deleted), player included, no reload.
+  await friendSection.getByTestId('recordings-empty').waitFor({ timeout: 5000 });
+  assert.equal(await friendSection.getByTestId('recording-item').count(), 0);
+  assert.equal(await bob.page.getByTestId('recording-player').count(), 0, 'the player of a deleted recording goes away');
 
   assert.deepEqual(bob.errors, []);
   assert.deepEqual(ann.errors, []);
