@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { DenoiseEngineName } from '../src/config.js';
-import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
+import { BenchBroadcaster, BenchListener, deprioritizeClients, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
 import { MediaServerProcess, type ServerStats } from './media-server-process.js';
 
 const counts = (process.env.BENCH_LISTENERS ?? '1,10,100,300').split(',').map(Number);
@@ -28,6 +28,8 @@ interface Row {
   hop_busy_p95_ms: number;
   /** 1-minute load average of the machine when the row was measured (2 cores, shared). */
   load_avg: number;
+  /** Nice value of the client peers' thread (19: clients yield the cores to the server). */
+  client_nice?: number;
 }
 
 async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: number, packets: Buffer[], seq: number): Promise<Row> {
@@ -97,6 +99,8 @@ async function main(): Promise<void> {
   const packets = preparePackets();
   const results: Record<string, Record<string, Row>> = {};
   const server = new MediaServerProcess();
+  const clientNice = deprioritizeClients();
+  console.log(`client peers run at nice ${clientNice}`);
   process.on('SIGINT', () => void server.close().then(() => process.exit(130)));
   try {
     console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0], noMediaTimeoutMs: 120_000 } }));
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
           results[engine][String(n)] = { error } as unknown as Row;
           continue;
         }
-        results[engine][String(n)] = row;
+        results[engine][String(n)] = { ...row, client_nice: clientNice };
         console.log(
           `${engine.padEnd(8)} ${String(n).padStart(4)} listeners: CPU ${row.cpu_pct}% of one core, lost ${row.lost}/${row.expected}, ` +
             `added latency p50 ${row.added_p50_ms} ms p95 ${row.added_p95_ms} ms (+${row.algorithmic_ms} ms engine), ` +

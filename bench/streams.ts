@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { DenoiseEngineName } from '../src/config.js';
-import { BenchBroadcaster, BenchListener, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
+import { BenchBroadcaster, BenchListener, deprioritizeClients, inBatches, PacedSender, preparePackets, withRetry } from './media-bench-peers.js';
 import { MediaServerProcess, type ServerStats } from './media-server-process.js';
 
 const engines = (process.env.BENCH_ENGINES ?? 'rnnoise,dfn3,none').split(',') as DenoiseEngineName[];
@@ -33,13 +33,14 @@ interface Step {
 
 interface EngineResult {
   engine: DenoiseEngineName;
+  /** Nice value of the client peers' thread (19: clients yield the cores to the server). */
+  client_nice?: number;
   max_streams: number;
   first_late_hop_at: number | null;
   steps: Step[];
 }
 
-async function runEngine(engine: DenoiseEngineName, packets: Buffer[]): Promise<EngineResult | null> {
-  const server = new MediaServerProcess();
+async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, packets: Buffer[]): Promise<EngineResult | null> {
   const peers: { b: BenchBroadcaster; l: BenchListener }[] = [];
   const sender = new PacedSender(packets);
   const result: EngineResult = { engine, max_streams: 0, first_late_hop_at: null, steps: [] };
@@ -125,10 +126,14 @@ class EngineUnavailable extends Error {
 async function main(): Promise<void> {
   const packets = preparePackets();
   const results: Record<string, EngineResult> = {};
-  for (const engine of engines) {
-    const r = await runEngine(engine, packets);
+  // One server process per engine, all forked before the clients lower their priority.
+  const servers = engines.map(() => new MediaServerProcess());
+  const clientNice = deprioritizeClients();
+  console.log(`client peers run at nice ${clientNice}`);
+  for (const [i, engine] of engines.entries()) {
+    const r = await runEngine(servers[i]!, engine, packets);
     if (r) {
-      results[engine] = r;
+      results[engine] = { ...r, client_nice: clientNice };
       console.log(`${engine}: ${r.max_streams} concurrent streams kept every hop on time`);
     }
   }
