@@ -2,11 +2,14 @@
 // Stockham FFT (radices 2, 3, 4, 5: N = 960 gives 480 = 4·4·2·3·5). Scaling matches realfft,
 // which libDF uses: forward and inverse are both unnormalized (inverse(forward(x)) = N·x), and
 // the inverse ignores the imaginary parts of the DC and Nyquist bins.
+// Speed (two of these per stream and hop): only the forward complex transform exists (the inverse
+// conjugates around it, folded into the real-FFT packing), the first stage has no twiddles, and
+// the butterflies have their signs built in.
 
-/** Unnormalized complex FFT of a fixed size; buffers are reused, nothing is allocated per call. */
+/** Unnormalized forward complex FFT of a fixed size; nothing is allocated per call. */
 class ComplexFft {
   private readonly radices: number[] = [];
-  /** Per stage: twiddles for k in [0, Ns) and r in [0, R), interleaved cos/sin of the forward sign. */
+  /** Per stage: for k in [0, ns), the twiddles w^(q·k) for q in [1, r), interleaved cos/sin. */
   private readonly twiddles: Float64Array[] = [];
   private readonly bufRe: Float64Array;
   private readonly bufIm: Float64Array;
@@ -22,12 +25,12 @@ class ComplexFft {
     if (rest !== 1) throw new Error(`FFT size ${n} has a prime factor other than 2, 3, 5`);
     let ns = 1;
     for (const r of this.radices) {
-      const tw = new Float64Array(ns * r * 2);
+      const tw = new Float64Array(ns * (r - 1) * 2);
       for (let k = 0; k < ns; k++) {
-        for (let q = 0; q < r; q++) {
+        for (let q = 1; q < r; q++) {
           const a = (-2 * Math.PI * k * q) / (ns * r);
-          tw[(k * r + q) * 2] = Math.cos(a);
-          tw[(k * r + q) * 2 + 1] = Math.sin(a);
+          tw[(k * (r - 1) + q - 1) * 2] = Math.cos(a);
+          tw[(k * (r - 1) + q - 1) * 2 + 1] = Math.sin(a);
         }
       }
       this.twiddles.push(tw);
@@ -37,10 +40,9 @@ class ComplexFft {
     this.bufIm = new Float64Array(n);
   }
 
-  /** In-place transform of (re, im); sign -1 forward, +1 inverse (unnormalized). */
-  transform(re: Float64Array, im: Float64Array, inverse: boolean): void {
+  /** In-place forward transform of (re, im). */
+  forward(re: Float64Array, im: Float64Array): void {
     const n = this.n;
-    const sgn = inverse ? -1 : 1; // flips the sine of every precomputed (forward) angle
     let xRe = re;
     let xIm = im;
     let yRe = this.bufRe;
@@ -50,10 +52,13 @@ class ComplexFft {
       const r = this.radices[s]!;
       const tw = this.twiddles[s]!;
       const stride = n / r;
-      if (r === 2) radix2(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
-      else if (r === 3) radix3(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
-      else if (r === 4) radix4(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
-      else radix5(xRe, xIm, yRe, yIm, tw, ns, stride, sgn);
+      if (ns === 1) {
+        if (r === 4) radix4First(xRe, xIm, yRe, yIm, stride);
+        else generic(r, xRe, xIm, yRe, yIm, tw, ns, stride);
+      } else if (r === 2) radix2(xRe, xIm, yRe, yIm, tw, ns, stride);
+      else if (r === 3) radix3(xRe, xIm, yRe, yIm, tw, ns, stride);
+      else if (r === 4) radix4(xRe, xIm, yRe, yIm, tw, ns, stride);
+      else radix5(xRe, xIm, yRe, yIm, tw, ns, stride);
       const tRe = xRe;
       const tIm = xIm;
       xRe = yRe;
@@ -69,17 +74,56 @@ class ComplexFft {
   }
 }
 
-// Stockham stages: input index j + q·stride (j = g·ns + k), twiddle w^(q·k) from tw[(k·r + q)·2],
+function generic(r: number, xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number): void {
+  if (r === 2) radix2(xr, xi, yr, yi, tw, ns, stride);
+  else if (r === 3) radix3(xr, xi, yr, yi, tw, ns, stride);
+  else if (r === 4) radix4(xr, xi, yr, yi, tw, ns, stride);
+  else radix5(xr, xi, yr, yi, tw, ns, stride);
+}
+
+// Stockham stages: input index j + q·stride (j = g·ns + k), twiddle w^(q·k),
 // output index g·ns·r + k + q·ns. Each radix has its own butterfly (no modulo, no inner loops).
 
-function radix2(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+/** The first radix-4 stage (ns = 1): every twiddle is 1. */
+function radix4First(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, stride: number): void {
+  for (let j = 0; j < stride; j++) {
+    const v0r = xr[j]!;
+    const v0i = xi[j]!;
+    const v1r = xr[j + stride]!;
+    const v1i = xi[j + stride]!;
+    const v2r = xr[j + 2 * stride]!;
+    const v2i = xi[j + 2 * stride]!;
+    const v3r = xr[j + 3 * stride]!;
+    const v3i = xi[j + 3 * stride]!;
+    const s0r = v0r + v2r;
+    const s0i = v0i + v2i;
+    const d0r = v0r - v2r;
+    const d0i = v0i - v2i;
+    const s1r = v1r + v3r;
+    const s1i = v1i + v3i;
+    // (v1 - v3) · (-i)
+    const d1r = v1i - v3i;
+    const d1i = v3r - v1r;
+    const o = j * 4;
+    yr[o] = s0r + s1r;
+    yi[o] = s0i + s1i;
+    yr[o + 1] = d0r + d1r;
+    yi[o + 1] = d0i + d1i;
+    yr[o + 2] = s0r - s1r;
+    yi[o + 2] = s0i - s1i;
+    yr[o + 3] = d0r - d1r;
+    yi[o + 3] = d0i - d1i;
+  }
+}
+
+function radix2(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number): void {
   for (let j0 = 0; j0 < stride; j0 += ns) {
     const out = j0 * 2;
     for (let k = 0; k < ns; k++) {
       const j = j0 + k;
-      const t = (k * 2 + 1) * 2;
+      const t = k * 2;
       const c = tw[t]!;
-      const d = sgn * tw[t + 1]!;
+      const d = tw[t + 1]!;
       const ar = xr[j]!;
       const ai = xi[j]!;
       const br0 = xr[j + stride]!;
@@ -95,30 +139,30 @@ function radix2(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float6
   }
 }
 
-function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
+function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number): void {
   for (let j0 = 0; j0 < stride; j0 += ns) {
     const out = j0 * 4;
     for (let k = 0; k < ns; k++) {
       const j = j0 + k;
-      const t = k * 8;
+      const t = k * 6;
       const v0r = xr[j]!;
       const v0i = xi[j]!;
       let a = xr[j + stride]!;
       let b = xi[j + stride]!;
-      let c = tw[t + 2]!;
-      let d = sgn * tw[t + 3]!;
+      let c = tw[t]!;
+      let d = tw[t + 1]!;
       const v1r = a * c - b * d;
       const v1i = a * d + b * c;
       a = xr[j + 2 * stride]!;
       b = xi[j + 2 * stride]!;
-      c = tw[t + 4]!;
-      d = sgn * tw[t + 5]!;
+      c = tw[t + 2]!;
+      d = tw[t + 3]!;
       const v2r = a * c - b * d;
       const v2i = a * d + b * c;
       a = xr[j + 3 * stride]!;
       b = xi[j + 3 * stride]!;
-      c = tw[t + 6]!;
-      d = sgn * tw[t + 7]!;
+      c = tw[t + 4]!;
+      d = tw[t + 5]!;
       const v3r = a * c - b * d;
       const v3i = a * d + b * c;
       const s0r = v0r + v2r;
@@ -127,9 +171,9 @@ function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float6
       const d0i = v0i - v2i;
       const s1r = v1r + v3r;
       const s1i = v1i + v3i;
-      // (v1 - v3) · (-i·sgn): forward multiplies by -i, inverse by +i
-      const d1r = sgn * (v1i - v3i);
-      const d1i = -sgn * (v1r - v3r);
+      // (v1 - v3) · (-i)
+      const d1r = v1i - v3i;
+      const d1i = v3r - v1r;
       const o = out + k;
       yr[o] = s0r + s1r;
       yi[o] = s0i + s1i;
@@ -143,39 +187,35 @@ function radix4(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float6
   }
 }
 
-const C3 = -0.5; // cos(2π/3)
 const S3 = Math.sqrt(3) / 2; // sin(2π/3)
 
-function radix3(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
-  const s3 = -sgn * S3; // forward angle is -2π/3
+function radix3(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number): void {
   for (let j0 = 0; j0 < stride; j0 += ns) {
     const out = j0 * 3;
     for (let k = 0; k < ns; k++) {
       const j = j0 + k;
-      const t = k * 6;
+      const t = k * 4;
       const v0r = xr[j]!;
       const v0i = xi[j]!;
       let a = xr[j + stride]!;
       let b = xi[j + stride]!;
-      let c = tw[t + 2]!;
-      let d = sgn * tw[t + 3]!;
+      let c = tw[t]!;
+      let d = tw[t + 1]!;
       const v1r = a * c - b * d;
       const v1i = a * d + b * c;
       a = xr[j + 2 * stride]!;
       b = xi[j + 2 * stride]!;
-      c = tw[t + 4]!;
-      d = sgn * tw[t + 5]!;
+      c = tw[t + 2]!;
+      d = tw[t + 3]!;
       const v2r = a * c - b * d;
       const v2i = a * d + b * c;
       const sr = v1r + v2r;
       const si = v1i + v2i;
-      const dr = v1r - v2r;
-      const di = v1i - v2i;
-      const mr = v0r + C3 * sr;
-      const mi = v0i + C3 * si;
-      // ±i·s3·(v1 - v2)
-      const rr = -s3 * di;
-      const ri = s3 * dr;
+      const mr = v0r - 0.5 * sr;
+      const mi = v0i - 0.5 * si;
+      // -i·sin(2π/3)·(v1 - v2)
+      const rr = S3 * (v1i - v2i);
+      const ri = -S3 * (v1r - v2r);
       const o = out + k;
       yr[o] = v0r + sr;
       yi[o] = v0i + si;
@@ -192,38 +232,36 @@ const C52 = Math.cos((4 * Math.PI) / 5);
 const S51 = Math.sin((2 * Math.PI) / 5);
 const S52 = Math.sin((4 * Math.PI) / 5);
 
-function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number, sgn: number): void {
-  const s1 = -sgn * S51; // forward angles are negative
-  const s2 = -sgn * S52;
+function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, tw: Float64Array, ns: number, stride: number): void {
   for (let j0 = 0; j0 < stride; j0 += ns) {
     const out = j0 * 5;
     for (let k = 0; k < ns; k++) {
       const j = j0 + k;
-      const t = k * 10;
+      const t = k * 8;
       const v0r = xr[j]!;
       const v0i = xi[j]!;
       let a = xr[j + stride]!;
       let b = xi[j + stride]!;
-      let c = tw[t + 2]!;
-      let d = sgn * tw[t + 3]!;
+      let c = tw[t]!;
+      let d = tw[t + 1]!;
       const v1r = a * c - b * d;
       const v1i = a * d + b * c;
       a = xr[j + 2 * stride]!;
       b = xi[j + 2 * stride]!;
-      c = tw[t + 4]!;
-      d = sgn * tw[t + 5]!;
+      c = tw[t + 2]!;
+      d = tw[t + 3]!;
       const v2r = a * c - b * d;
       const v2i = a * d + b * c;
       a = xr[j + 3 * stride]!;
       b = xi[j + 3 * stride]!;
-      c = tw[t + 6]!;
-      d = sgn * tw[t + 7]!;
+      c = tw[t + 4]!;
+      d = tw[t + 5]!;
       const v3r = a * c - b * d;
       const v3i = a * d + b * c;
       a = xr[j + 4 * stride]!;
       b = xi[j + 4 * stride]!;
-      c = tw[t + 8]!;
-      d = sgn * tw[t + 9]!;
+      c = tw[t + 6]!;
+      d = tw[t + 7]!;
       const v4r = a * c - b * d;
       const v4i = a * d + b * c;
       const s14r = v1r + v4r;
@@ -238,11 +276,11 @@ function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float6
       const m1i = v0i + C51 * s14i + C52 * s23i;
       const m2r = v0r + C52 * s14r + C51 * s23r;
       const m2i = v0i + C52 * s14i + C51 * s23i;
-      // i·(s1·d14 + s2·d23) and i·(s2·d14 - s1·d23)
-      const n1r = -(s1 * d14i + s2 * d23i);
-      const n1i = s1 * d14r + s2 * d23r;
-      const n2r = -(s2 * d14i - s1 * d23i);
-      const n2i = s2 * d14r - s1 * d23r;
+      // -i·(S51·d14 + S52·d23) and -i·(S52·d14 - S51·d23) (forward angles are negative)
+      const n1r = S51 * d14i + S52 * d23i;
+      const n1i = -(S51 * d14r + S52 * d23r);
+      const n2r = S52 * d14i - S51 * d23i;
+      const n2i = -(S52 * d14r - S51 * d23r);
       const o = out + k;
       yr[o] = v0r + s14r + s23r;
       yi[o] = v0i + s14i + s23i;
@@ -280,8 +318,8 @@ export class RealFft {
     }
   }
 
-  /** x: N real samples → spec: 2·(N/2 + 1) interleaved values. */
-  forward(x: ArrayLike<number>, spec: Float32Array | Float64Array): void {
+  /** x: N real samples → spec: 2·(N/2 + 1) interleaved values, each multiplied by `scale`. */
+  forward(x: ArrayLike<number>, spec: Float32Array | Float64Array, scale = 1): void {
     const m = this.size / 2;
     const zRe = this.zRe;
     const zIm = this.zIm;
@@ -289,23 +327,31 @@ export class RealFft {
       zRe[i] = x[2 * i]!;
       zIm[i] = x[2 * i + 1]!;
     }
-    this.half.transform(zRe, zIm, false);
-    for (let k = 0; k <= m; k++) {
-      const a = k % m;
-      const b = (m - k) % m;
-      const zr = zRe[a]!;
-      const zi = zIm[a]!;
-      const cr = zRe[b]!;
-      const ci = -zIm[b]!;
-      const er = 0.5 * (zr + cr);
-      const ei = 0.5 * (zi + ci);
-      // O = (Z - conj Z') / (2i)
-      const or = 0.5 * (zi - ci);
-      const oi = -0.5 * (zr - cr);
-      const wc = this.wCos[k]!;
-      const ws = this.wSin[k]!;
-      spec[2 * k] = er + or * wc - oi * ws;
-      spec[2 * k + 1] = ei + or * ws + oi * wc;
+    this.half.forward(zRe, zIm);
+    // DC and Nyquist: E = Re z0, O = Im z0.
+    const z0r = zRe[0]!;
+    const z0i = zIm[0]!;
+    spec[0] = (z0r + z0i) * scale;
+    spec[1] = 0;
+    spec[2 * m] = (z0r - z0i) * scale;
+    spec[2 * m + 1] = 0;
+    const wCos = this.wCos;
+    const wSin = this.wSin;
+    const h = 0.5 * scale;
+    for (let k = 1; k < m; k++) {
+      const zr = zRe[k]!;
+      const zi = zIm[k]!;
+      const cr = zRe[m - k]!;
+      const ci = -zIm[m - k]!;
+      // E = (Z + conj Z') / 2, O = (Z - conj Z') / (2i); X = E + w·O (both halves scaled below)
+      const er = zr + cr;
+      const ei = zi + ci;
+      const or = zi - ci;
+      const oi = cr - zr;
+      const wc = wCos[k]!;
+      const ws = wSin[k]!;
+      spec[2 * k] = (er + or * wc - oi * ws) * h;
+      spec[2 * k + 1] = (ei + or * ws + oi * wc) * h;
     }
   }
 
@@ -314,27 +360,37 @@ export class RealFft {
     const m = this.size / 2;
     const zRe = this.zRe;
     const zIm = this.zIm;
-    for (let k = 0; k < m; k++) {
+    const wCos = this.wCos;
+    const wSin = this.wSin;
+    // z[k] = E + i·O with E = X[k] + conj X[m-k], O = (X[k] - conj X[m-k])·e^{+2πik/N}; the
+    // inverse complex FFT is conj(FFT(conj z)), so z is stored conjugated here and x un-conjugated below.
+    {
+      // k = 0 pairs DC with Nyquist; their imaginary parts are ignored.
+      const ar = spec[0]!;
+      const br = spec[2 * m]!;
+      zRe[0] = ar + br;
+      zIm[0] = -(ar - br);
+    }
+    for (let k = 1; k < m; k++) {
       const ar = spec[2 * k]!;
-      const ai = k === 0 ? 0 : spec[2 * k + 1]!;
+      const ai = spec[2 * k + 1]!;
       const br = spec[2 * (m - k)]!;
-      const bi = m - k === m ? 0 : -spec[2 * (m - k) + 1]!; // conj(X[m-k]); Nyquist imag ignored
+      const bi = -spec[2 * (m - k) + 1]!;
       const er = ar + br;
       const ei = ai + bi;
       const dr = ar - br;
       const di = ai - bi;
-      // O2 = (A - B) · e^{+2πik/N}
-      const wc = this.wCos[k]!;
-      const ws = -this.wSin[k]!;
+      const wc = wCos[k]!;
+      const ws = -wSin[k]!;
       const or = dr * wc - di * ws;
       const oi = dr * ws + di * wc;
       zRe[k] = er - oi;
-      zIm[k] = ei + or;
+      zIm[k] = -(ei + or);
     }
-    this.half.transform(zRe, zIm, true);
+    this.half.forward(zRe, zIm);
     for (let i = 0; i < m; i++) {
       x[2 * i] = zRe[i]!;
-      x[2 * i + 1] = zIm[i]!;
+      x[2 * i + 1] = -zIm[i]!;
     }
   }
 }

@@ -44,9 +44,7 @@ export class StftAnalysis {
       buf[hop + i] = x * w[hop + i]!;
       this.mem[i] = x;
     }
-    this.fft.forward(buf, spec);
-    const n = spec.length;
-    for (let i = 0; i < n; i++) spec[i] = spec[i]! * this.wnorm;
+    this.fft.forward(buf, spec, this.wnorm);
   }
 
   reset(): void {
