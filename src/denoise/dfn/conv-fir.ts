@@ -6,8 +6,9 @@
 //   y_t = z_K(t) + A_{K-1}(t-1),  A_m(t) = z_m(t) + A_{m-1}(t-1),  A_0(t) = z_0(t)
 // so the carried state is K partial sums of the OUTPUT (K × 10 × 96 = 3,840 floats). Zero initial
 // sums equal the zero time-padding of the export; the bias is added once, in the newest tap.
+// The K + 1 taps run as ONE grouped conv (see below), the FIR as a few Slice/Add/Concat nodes.
 import type { StateSpec } from './graph-rewrite.js';
-import { type Attr, type Graph, type Node, type Tensor, attr, index, makeNode, num, onnx } from './onnx-graph.js';
+import { type Attr, type Graph, type Node, type Tensor, attr, index, int64Tensor, makeNode, num, onnx } from './onnx-graph.js';
 
 function floats(t: Tensor): Float32Array {
   if (t.rawData && t.rawData.length > 0) return new Float32Array(new Uint8Array(t.rawData).buffer);
@@ -43,36 +44,65 @@ export function carryConvPartialSums(g: Graph, tag: string, contexts: Map<string
     const id = `${tag}.fir${n++}`;
     const all = floats(w);
     const nodes: Node[] = [];
-    const z: string[] = [];
-    for (let j = 0; j < kt; j++) {
-      const wj = new Float32Array(m * cg);
-      for (let o = 0; o < m; o++) for (let c = 0; c < cg; c++) wj[o * cg + c] = all[((o * cg + c) * kt + j) * kw]!;
-      g.initializer.push(
-        onnx.TensorProto.create({ name: `${id}.w${j}`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [m, cg, 1, 1], rawData: new Uint8Array(wj.buffer) }) as unknown as Tensor,
-      );
-      const bias = j === kt - 1 && conv!.input[2] ? [conv!.input[2]] : [];
-      const tap = makeNode(`${id}.tap${j}`, 'Conv', [data, `${id}.w${j}`, ...bias], [`${id}.z${j}`]);
-      tap.attribute = [intsAttr('kernel_shape', [1, 1]), intsAttr('pads', [0, 0, 0, 0]), intsAttr('strides', [1, 1]), intsAttr('dilations', [1, 1])];
-      tap.attribute.push(onnx.AttributeProto.create({ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: group }) as unknown as Attr);
-      nodes.push(tap);
-      z.push(`${id}.z${j}`);
+    // All taps in ONE conv (onnxruntime loops batch × group per Conv node, so five 1-frame convs
+    // cost ~4x one with five times the channels). Output channels of a grouped conv come group by
+    // group, so the merged weight is ordered [group, tap, channel-in-group]; the partial sums are
+    // carried in that order too, [B, group·k·mg, 1, F], and only the final output is put back in
+    // the model's [B, m, 1, F] order (channel = group·mg + c, which is what [group, 1, mg] gives).
+    const mg = m / group;
+    if (!Number.isInteger(mg) || k < 2) continue;
+    const wAll = new Float32Array(kt * m * cg);
+    const bAll = new Float32Array(kt * m);
+    const bias = conv!.input[2] ? constants.get(conv!.input[2]) : undefined;
+    if (conv!.input[2] && !bias) continue;
+    const bv = bias ? floats(bias) : undefined;
+    for (let gi = 0; gi < group; gi++) {
+      for (let j = 0; j < kt; j++) {
+        for (let c = 0; c < mg; c++) {
+          const o = gi * mg + c;
+          const row = (gi * kt + j) * mg + c;
+          for (let ci = 0; ci < cg; ci++) wAll[row * cg + ci] = all[((o * cg + ci) * kt + j) * kw]!;
+          // The bias is added once, in the newest tap (adding 0 elsewhere changes nothing).
+          if (bv && j === kt - 1) bAll[row] = bv[o]!;
+        }
+      }
     }
-    const prev = Array.from({ length: k }, (_, i) => `${id}.a${i}`);
-    const split = makeNode(`${id}.split`, 'Split', [id], prev);
-    split.attribute = [
-      onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }) as unknown as Attr,
-      intsAttr('split', Array.from({ length: k }, () => m)),
-    ];
-    nodes.push(split);
-    const next = [z[0]!];
-    for (let i = 1; i < k; i++) {
-      nodes.push(makeNode(`${id}.sum${i}`, 'Add', [z[i]!, prev[i - 1]!], [`${id}.n${i}`]));
-      next.push(`${id}.n${i}`);
+    g.initializer.push(
+      onnx.TensorProto.create({ name: `${id}.w`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [kt * m, cg, 1, 1], rawData: new Uint8Array(wAll.buffer) }) as unknown as Tensor,
+    );
+    const convIn = [data, `${id}.w`];
+    if (bv) {
+      g.initializer.push(onnx.TensorProto.create({ name: `${id}.b`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [kt * m], rawData: new Uint8Array(bAll.buffer) }) as unknown as Tensor);
+      convIn.push(`${id}.b`);
     }
-    nodes.push(makeNode(`${id}.out`, 'Add', [z[k]!, prev[k - 1]!], [conv!.output[0]!]));
-    const cat = makeNode(`${id}.carry`, 'Concat', next, [`${id}_next`]);
-    cat.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }) as unknown as Attr];
+    const taps = makeNode(`${id}.taps`, 'Conv', convIn, [`${id}.z`]);
+    taps.attribute = [intsAttr('kernel_shape', [1, 1]), intsAttr('pads', [0, 0, 0, 0]), intsAttr('strides', [1, 1]), intsAttr('dilations', [1, 1])];
+    taps.attribute.push(onnx.AttributeProto.create({ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: group }) as unknown as Attr);
+    nodes.push(taps);
+    const i64 = (what: string, values: bigint[]) => {
+      g.initializer.push(int64Tensor(`${id}.${what}`, values));
+      return `${id}.${what}`;
+    };
+    const slice = (what: string, x: string, from: number, to: number) => {
+      nodes.push(makeNode(`${id}.${what}`, 'Slice', [x, i64(`${what}_s`, [BigInt(from)]), i64(`${what}_e`, [BigInt(to)]), i64(`${what}_a`, [2n])], [`${id}.${what}`]));
+      return `${id}.${what}`;
+    };
+    // [B, group, taps, mg, F] views of this hop's taps (z) and the carried sums (a).
+    nodes.push(makeNode(`${id}.z5`, 'Reshape', [`${id}.z`, i64('z5_shape', [0n, BigInt(group), BigInt(kt), BigInt(mg), BigInt(freq)])], [`${id}.z5`]));
+    nodes.push(makeNode(`${id}.a5`, 'Reshape', [id, i64('a5_shape', [0n, BigInt(group), BigInt(k), BigInt(mg), BigInt(freq)])], [`${id}.a5`]));
+    // A_0(t) = z_0(t); A_i(t) = z_i(t) + A_{i-1}(t-1) for i < k; y = z_k(t) + A_{k-1}(t-1).
+    const z0 = slice('z0', `${id}.z5`, 0, 1);
+    const zMid = slice('zmid', `${id}.z5`, 1, k);
+    const zLast = slice('zlast', `${id}.z5`, k, k + 1);
+    const aHead = slice('ahead', `${id}.a5`, 0, k - 1);
+    const aLast = slice('alast', `${id}.a5`, k - 1, k);
+    nodes.push(makeNode(`${id}.sum`, 'Add', [zMid, aHead], [`${id}.mid`]));
+    nodes.push(makeNode(`${id}.y5`, 'Add', [zLast, aLast], [`${id}.y5`]));
+    nodes.push(makeNode(`${id}.out`, 'Reshape', [`${id}.y5`, i64('out_shape', [0n, BigInt(m), 1n, BigInt(freq)])], [conv!.output[0]!]));
+    const cat = makeNode(`${id}.next5`, 'Concat', [z0, `${id}.mid`], [`${id}.next5`]);
+    cat.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 2 }) as unknown as Attr];
     nodes.push(cat);
+    nodes.push(makeNode(`${id}.carry`, 'Reshape', [`${id}.next5`, i64('next_shape', [0n, BigInt(k * m), 1n, BigInt(freq)])], [`${id}_next`]));
     g.node.splice(g.node.indexOf(conv!), 1, ...nodes);
     // The context's Concat and Slice lose their consumers and are pruned with the merge.
     states.splice(states.indexOf(state), 1, { input: id, output: `${id}_next`, shape: [-1, k * m, 1, freq], batchAxis: 0 });
