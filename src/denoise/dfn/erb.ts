@@ -68,3 +68,16 @@ export function applyBandGains(spec: Float32Array, gains: ArrayLike<number>, wid
     }
   }
 }
+
+/** dst = src with every bin multiplied by its band's gain (applyBandGains fused with the copy). */
+export function bandGainsInto(src: Float32Array, dst: Float32Array, gains: ArrayLike<number>, widths: Int32Array, gainOffset = 0): void {
+  let bin = 0;
+  for (let b = 0; b < widths.length; b++) {
+    const g = gains[gainOffset + b]!;
+    const end = bin + widths[b]!;
+    for (; bin < end; bin++) {
+      dst[2 * bin] = src[2 * bin]! * g;
+      dst[2 * bin + 1] = src[2 * bin + 1]! * g;
+    }
+  }
+}

@@ -299,8 +299,13 @@ function radix5(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float6
 /** Real FFT of even size N; spectra are interleaved [re0, im0, re1, im1, …] of N/2 + 1 bins. */
 export class RealFft {
   private readonly half: ComplexFft;
-  private readonly zRe: Float64Array;
-  private readonly zIm: Float64Array;
+  /**
+   * The half-size complex signal z[j] = x[2j] + i·x[2j+1]. forwardPacked() reads it and
+   * inverseToPacked() leaves its result here (conjugated), so the STFT can window straight into
+   * and out of it instead of through a separate N-sample buffer.
+   */
+  readonly zRe: Float64Array;
+  readonly zIm: Float64Array;
   private readonly wCos: Float64Array;
   private readonly wSin: Float64Array;
 
@@ -327,6 +332,14 @@ export class RealFft {
       zRe[i] = x[2 * i]!;
       zIm[i] = x[2 * i + 1]!;
     }
+    this.forwardPacked(spec, scale);
+  }
+
+  /** forward() of the signal the caller packed into zRe/zIm (which it overwrites). */
+  forwardPacked(spec: Float32Array | Float64Array, scale = 1): void {
+    const m = this.size / 2;
+    const zRe = this.zRe;
+    const zIm = this.zIm;
     this.half.forward(zRe, zIm);
     // DC and Nyquist: E = Re z0, O = Im z0.
     const z0r = zRe[0]!;
@@ -357,6 +370,18 @@ export class RealFft {
 
   /** spec: 2·(N/2 + 1) interleaved values → x: N real samples, scaled by N (unnormalized). */
   inverse(spec: ArrayLike<number>, x: Float32Array | Float64Array): void {
+    this.inverseToPacked(spec);
+    const m = this.size / 2;
+    const zRe = this.zRe;
+    const zIm = this.zIm;
+    for (let i = 0; i < m; i++) {
+      x[2 * i] = zRe[i]!;
+      x[2 * i + 1] = -zIm[i]!;
+    }
+  }
+
+  /** inverse() that leaves x in zRe/zIm, conjugated: x[2j] = zRe[j], x[2j+1] = -zIm[j]. */
+  inverseToPacked(spec: ArrayLike<number>): void {
     const m = this.size / 2;
     const zRe = this.zRe;
     const zIm = this.zIm;
@@ -388,9 +413,5 @@ export class RealFft {
       zIm[k] = -(ei + or);
     }
     this.half.forward(zRe, zIm);
-    for (let i = 0; i < m; i++) {
-      x[2 * i] = zRe[i]!;
-      x[2 * i + 1] = -zIm[i]!;
-    }
   }
 }

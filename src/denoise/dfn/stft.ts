@@ -20,31 +20,39 @@ export class StftAnalysis {
   readonly window: Float32Array;
   private readonly fft: RealFft;
   private readonly mem: Float32Array;
-  private readonly buf: Float64Array;
   private readonly wnorm: number;
 
   constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize)) {
-    if (fftSize !== 2 * hopSize) throw new Error('StftAnalysis supports 50 % overlap only');
+    if (fftSize !== 2 * hopSize || hopSize % 2 !== 0) throw new Error('StftAnalysis supports 50 % overlap of an even hop only');
     this.fft = fft;
     this.window = vorbisWindow(fftSize);
     this.mem = new Float32Array(fftSize - hopSize);
-    this.buf = new Float64Array(fftSize);
     this.wnorm = 1 / ((fftSize * fftSize) / (2 * hopSize));
   }
 
   process(input: ArrayLike<number>, spec: Float32Array): void {
     const hop = this.hopSize;
+    const half = hop / 2;
     const w = this.window;
-    const buf = this.buf;
-    for (let i = 0; i < hop; i++) {
-      buf[i] = this.mem[i]! * w[i]!;
+    const mem = this.mem;
+    // Windowed straight into the FFT's packed input: sample n goes to z[n >> 1] (re for even n, im for odd).
+    const zRe = this.fft.zRe;
+    const zIm = this.fft.zIm;
+    for (let j = 0; j < half; j++) {
+      const i = 2 * j;
+      zRe[j] = mem[i]! * w[i]!;
+      zIm[j] = mem[i + 1]! * w[i + 1]!;
       // A non-finite sample would poison the model's recurrent state for good: treat it as silence.
-      const v = input[i]!;
-      const x = v - v === 0 ? v : 0;
-      buf[hop + i] = x * w[hop + i]!;
-      this.mem[i] = x;
+      const v0 = input[i]!;
+      const x0 = v0 - v0 === 0 ? v0 : 0;
+      const v1 = input[i + 1]!;
+      const x1 = v1 - v1 === 0 ? v1 : 0;
+      zRe[half + j] = x0 * w[hop + i]!;
+      zIm[half + j] = x1 * w[hop + i + 1]!;
+      mem[i] = x0;
+      mem[i + 1] = x1;
     }
-    this.fft.forward(buf, spec, this.wnorm);
+    this.fft.forwardPacked(spec, this.wnorm);
   }
 
   reset(): void {
@@ -57,24 +65,29 @@ export class StftSynthesis {
   readonly window: Float32Array;
   private readonly fft: RealFft;
   private readonly mem: Float32Array;
-  private readonly buf: Float64Array;
 
   constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize)) {
-    if (fftSize !== 2 * hopSize) throw new Error('StftSynthesis supports 50 % overlap only');
+    if (fftSize !== 2 * hopSize || hopSize % 2 !== 0) throw new Error('StftSynthesis supports 50 % overlap of an even hop only');
     this.fft = fft;
     this.window = vorbisWindow(fftSize);
     this.mem = new Float32Array(fftSize - hopSize);
-    this.buf = new Float64Array(fftSize);
   }
 
   process(spec: ArrayLike<number>, output: Float32Array): void {
     const hop = this.hopSize;
+    const half = hop / 2;
     const w = this.window;
-    const buf = this.buf;
-    this.fft.inverse(spec, buf);
-    for (let i = 0; i < hop; i++) {
-      output[i] = buf[i]! * w[i]! + this.mem[i]!;
-      this.mem[i] = buf[hop + i]! * w[hop + i]!;
+    const mem = this.mem;
+    // Read straight from the FFT's packed, conjugated result: x[2j] = zRe[j], x[2j+1] = -zIm[j].
+    this.fft.inverseToPacked(spec);
+    const zRe = this.fft.zRe;
+    const zIm = this.fft.zIm;
+    for (let j = 0; j < half; j++) {
+      const i = 2 * j;
+      output[i] = zRe[j]! * w[i]! + mem[i]!;
+      output[i + 1] = -zIm[j]! * w[i + 1]! + mem[i + 1]!;
+      mem[i] = zRe[half + j]! * w[hop + i]!;
+      mem[i + 1] = -zIm[half + j]! * w[hop + i + 1]!;
     }
   }
 

@@ -16,7 +16,7 @@ import {
   postFilter,
   stagesFor,
 } from './deep-filter.js';
-import { applyBandGains, erbBandWidths } from './erb.js';
+import { bandGainsInto, erbBandWidths } from './erb.js';
 import { RealFft } from './fft.js';
 import { FeatureNormalizer, normAlpha } from './normalization.js';
 import { StftAnalysis, StftSynthesis } from './stft.js';
@@ -110,13 +110,14 @@ export class DfnStreamDsp {
     const n = this.ring.length;
     const noisy = this.ring[(this.head - this.shared.lookahead + n) % n]!;
     const work = this.work;
-    work.set(noisy);
     const stages = stagesFor(lsnr, this.thresholds);
     this.lastStages = stages;
     if (stages & STAGE_GAINS) {
-      applyBandGains(work, gains, this.shared.widths, gainOffset);
+      bandGainsInto(noisy, work, gains, this.shared.widths, gainOffset);
     } else if (stages & STAGE_ZERO_GAINS) {
       work.fill(0);
+    } else {
+      work.set(noisy);
     }
     if (stages & STAGE_DF) {
       deepFilter(this.ring, (this.head - p.dfOrder + 1 + n) % n, coefs, coefOffset, p.nbDf, p.dfOrder, work);
