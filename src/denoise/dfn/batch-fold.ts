@@ -7,8 +7,10 @@ import { type Attr, type Graph, type Node, attr, index, int64Tensor, makeNode, n
  * time axis around them: [B, C, S, F] → [1, C, B·S, F] for ConvTranspose, [b, t, g, i] →
  * [1, b·t, g, i] for the grouped-linear Einsum, and back afterwards.
  */
-export function foldBatchIntoTime(g: Graph, tag: string, opts: { einsumAsMatMul?: boolean } = {}): void {
+export function foldBatchIntoTime(g: Graph, tag: string, opts: { einsumAsMatMul?: boolean; oneHop?: boolean } = {}): void {
   const asMatMul = opts.einsumAsMatMul ?? true;
+  // With one hop per run (S = 1) the unfolded shapes are constants: no Shape/Gather/Concat per fold.
+  const oneHop = opts.oneHop ?? false;
   const { constants } = index(g);
   const out: Node[] = [];
   let n = 0;
@@ -38,6 +40,13 @@ export function foldBatchIntoTime(g: Graph, tag: string, opts: { einsumAsMatMul?
       node.input[0] = name('x1');
       node.output[0] = name('y1');
       out.push(node);
+      if (oneHop) {
+        out.push(
+          makeNode(name('unfold'), 'Reshape', [name('y1'), i64('unfold_shape', [BigInt(cOut), -1n, 1n, 0n])], [name('cbsf_out')]),
+          perm(name('t_out'), name('cbsf_out'), y),
+        );
+        continue;
+      }
       out.push(
         makeNode(name('shape'), 'Shape', [x!], [name('shp')]),
         makeNode(name('bs'), 'Gather', [name('shp'), i64('bs_idx', [0n, 2n])], [name('bs_dims')]),
@@ -73,6 +82,10 @@ export function foldBatchIntoTime(g: Graph, tag: string, opts: { einsumAsMatMul?
         node.input[0] = name('x1');
         node.output[0] = name('y1');
         out.push(node);
+      }
+      if (oneHop) {
+        out.push(makeNode(name('unfold'), 'Reshape', [name('y1'), i64('unfold_shape', [-1n, 1n, BigInt(gr), BigInt(outF)])], [y]));
+        continue;
       }
       out.push(
         makeNode(name('shape'), 'Shape', [x!], [name('shp')]),

@@ -83,19 +83,22 @@ export function carryConvPartialSums(g: Graph, tag: string, contexts: Map<string
       g.initializer.push(int64Tensor(`${id}.${what}`, values));
       return `${id}.${what}`;
     };
-    const slice = (what: string, x: string, from: number, to: number) => {
-      nodes.push(makeNode(`${id}.${what}`, 'Slice', [x, i64(`${what}_s`, [BigInt(from)]), i64(`${what}_e`, [BigInt(to)]), i64(`${what}_a`, [2n])], [`${id}.${what}`]));
-      return `${id}.${what}`;
-    };
     // [B, group, taps, mg, F] views of this hop's taps (z) and the carried sums (a).
     nodes.push(makeNode(`${id}.z5`, 'Reshape', [`${id}.z`, i64('z5_shape', [0n, BigInt(group), BigInt(kt), BigInt(mg), BigInt(freq)])], [`${id}.z5`]));
     nodes.push(makeNode(`${id}.a5`, 'Reshape', [id, i64('a5_shape', [0n, BigInt(group), BigInt(k), BigInt(mg), BigInt(freq)])], [`${id}.a5`]));
     // A_0(t) = z_0(t); A_i(t) = z_i(t) + A_{i-1}(t-1) for i < k; y = z_k(t) + A_{k-1}(t-1).
-    const z0 = slice('z0', `${id}.z5`, 0, 1);
-    const zMid = slice('zmid', `${id}.z5`, 1, k);
-    const zLast = slice('zlast', `${id}.z5`, k, k + 1);
-    const aHead = slice('ahead', `${id}.a5`, 0, k - 1);
-    const aLast = slice('alast', `${id}.a5`, k - 1, k);
+    // One Split per tensor (one pass each) rather than a Slice per piece.
+    const split = (what: string, x: string, sizes: number[], outs: string[]) => {
+      const sp = makeNode(`${id}.${what}`, 'Split', [x], outs.map((o) => `${id}.${o}`));
+      sp.attribute = [
+        onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 2 }) as unknown as Attr,
+        intsAttr('split', sizes),
+      ];
+      nodes.push(sp);
+      return outs.map((o) => `${id}.${o}`);
+    };
+    const [z0, zMid, zLast] = split('zsplit', `${id}.z5`, [1, k - 1, 1], ['z0', 'zmid', 'zlast']) as [string, string, string];
+    const [aHead, aLast] = split('asplit', `${id}.a5`, [k - 1, 1], ['ahead', 'alast']) as [string, string];
     nodes.push(makeNode(`${id}.sum`, 'Add', [zMid, aHead], [`${id}.mid`]));
     nodes.push(makeNode(`${id}.y5`, 'Add', [zLast, aLast], [`${id}.y5`]));
     nodes.push(makeNode(`${id}.out`, 'Reshape', [`${id}.y5`, i64('out_shape', [0n, BigInt(m), 1n, BigInt(freq)])], [conv!.output[0]!]));

@@ -234,7 +234,7 @@ export function buildStatefulGraph(
   ] as const;
   for (const [gr, tag, r] of parts) {
     if (opts.partialSums ?? true) carryConvPartialSums(gr, tag, r.contexts, r.states);
-    if (opts.foldBatch ?? true) foldBatchIntoTime(gr, tag, { einsumAsMatMul: opts.einsumAsMatMul });
+    if (opts.foldBatch ?? true) foldBatchIntoTime(gr, tag, { einsumAsMatMul: opts.einsumAsMatMul, oneHop: opts.partialSums ?? true });
     for (const nd of gr.node) for (const o of [...nd.input, ...nd.output]) if (o.startsWith(`${tag}.fold`) || o.startsWith(`${tag}.fir`)) internal.add(o);
   }
   const states = [...encR.states, ...erbR.states, ...dfR.states];
