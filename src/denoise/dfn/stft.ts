@@ -22,10 +22,12 @@ export class StftAnalysis {
   private readonly mem: Float32Array;
   private readonly wnorm: number;
 
-  constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize)) {
+  /** `window` may be shared by all streams (read-only; one copy stays in cache for a batch). */
+  constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize), window = vorbisWindow(fftSize)) {
     if (fftSize !== 2 * hopSize || hopSize % 2 !== 0) throw new Error('StftAnalysis supports 50 % overlap of an even hop only');
     this.fft = fft;
-    this.window = vorbisWindow(fftSize);
+    if (window.length !== fftSize) throw new Error(`STFT window of ${window.length} samples for an FFT of ${fftSize}`);
+    this.window = window;
     this.mem = new Float32Array(fftSize - hopSize);
     this.wnorm = 1 / ((fftSize * fftSize) / (2 * hopSize));
   }
@@ -66,10 +68,12 @@ export class StftSynthesis {
   private readonly fft: RealFft;
   private readonly mem: Float32Array;
 
-  constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize)) {
+  /** `window` may be shared by all streams (read-only; one copy stays in cache for a batch). */
+  constructor(readonly fftSize: number, readonly hopSize: number, fft = new RealFft(fftSize), window = vorbisWindow(fftSize)) {
     if (fftSize !== 2 * hopSize || hopSize % 2 !== 0) throw new Error('StftSynthesis supports 50 % overlap of an even hop only');
     this.fft = fft;
-    this.window = vorbisWindow(fftSize);
+    if (window.length !== fftSize) throw new Error(`STFT window of ${window.length} samples for an FFT of ${fftSize}`);
+    this.window = window;
     this.mem = new Float32Array(fftSize - hopSize);
   }
 

@@ -19,7 +19,7 @@ import {
 import { bandGainsInto, erbBandWidths } from './erb.js';
 import { RealFft } from './fft.js';
 import { FeatureNormalizer, normAlpha } from './normalization.js';
-import { StftAnalysis, StftSynthesis } from './stft.js';
+import { StftAnalysis, StftSynthesis, vorbisWindow } from './stft.js';
 
 export interface DfnDspOptions {
   thresholds?: StageThresholds;
@@ -36,6 +36,8 @@ export class DfnDspShared {
   readonly freqBins: number;
   readonly lookahead: number;
   readonly fft: RealFft;
+  /** The STFT window, one copy for every stream's analysis and synthesis. */
+  readonly window: Float32Array;
 
   constructor(readonly params: DfnParams) {
     this.widths = erbBandWidths(params.sr, params.fftSize, params.nbErb, params.minNbErbFreqs);
@@ -43,6 +45,7 @@ export class DfnDspShared {
     this.freqBins = params.fftSize / 2 + 1;
     this.lookahead = lookaheadHops(params);
     this.fft = new RealFft(params.fftSize);
+    this.window = vorbisWindow(params.fftSize);
   }
 
   /** Output lags input by the STFT (one hop) plus the model lookahead. */
@@ -68,8 +71,8 @@ export class DfnStreamDsp {
   constructor(readonly shared: DfnDspShared, opts: DfnDspOptions = {}) {
     const p = shared.params;
     this.features = new FeatureNormalizer(shared.widths, p.nbDf, shared.alpha);
-    this.analysis = new StftAnalysis(p.fftSize, p.hopSize, shared.fft);
-    this.synthesis = new StftSynthesis(p.fftSize, p.hopSize, shared.fft);
+    this.analysis = new StftAnalysis(p.fftSize, p.hopSize, shared.fft, shared.window);
+    this.synthesis = new StftSynthesis(p.fftSize, p.hopSize, shared.fft, shared.window);
     const ringLen = Math.max(p.dfOrder, shared.lookahead + 1);
     this.ring = Array.from({ length: ringLen }, () => new Float32Array(2 * shared.freqBins));
     this.head = ringLen - 1;
