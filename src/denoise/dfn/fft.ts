@@ -372,20 +372,29 @@ export class RealFft {
     const wCos = this.wCos;
     const wSin = this.wSin;
     const h = 0.5 * scale;
-    for (let k = 1; k < m; k++) {
+    // Bins k and j = m - k share their inputs: with E, O of bin k, X[k] = E + w·O and
+    // X[j] = conj(E - w·O) (E and O of bin j are conj E and conj O, and w_j = -conj w_k).
+    let k = 1;
+    let j = m - 1;
+    for (; k <= j; k++, j--) {
       const zr = zRe[k]!;
       const zi = zIm[k]!;
-      const cr = zRe[m - k]!;
-      const ci = -zIm[m - k]!;
-      // E = (Z + conj Z') / 2, O = (Z - conj Z') / (2i); X = E + w·O (both halves scaled below)
+      const cr = zRe[j]!;
+      const ci = -zIm[j]!;
+      // E = (Z + conj Z') / 2, O = (Z - conj Z') / (2i) (both doubled here, halved by h below)
       const er = zr + cr;
       const ei = zi + ci;
       const or = zi - ci;
       const oi = cr - zr;
       const wc = wCos[k]!;
       const ws = wSin[k]!;
-      spec[2 * k] = (er + or * wc - oi * ws) * h;
-      spec[2 * k + 1] = (ei + or * ws + oi * wc) * h;
+      const tr = or * wc - oi * ws;
+      const ti = or * ws + oi * wc;
+      // For k = j (m even) the second pair of writes lands on the same bin with the same value.
+      spec[2 * j] = (er - tr) * h;
+      spec[2 * j + 1] = (ti - ei) * h;
+      spec[2 * k] = (er + tr) * h;
+      spec[2 * k + 1] = (ei + ti) * h;
     }
   }
 
@@ -417,11 +426,12 @@ export class RealFft {
       zRe[0] = ar + br;
       zIm[0] = -(ar - br);
     }
-    for (let k = 1; k < m; k++) {
+    // z[k] and z[m - k] from the same two bins: for j = m - k, E_j = conj E_k and O_j = conj O_k.
+    for (let k = 1, j = m - 1; k <= j; k++, j--) {
       const ar = spec[2 * k]!;
       const ai = spec[2 * k + 1]!;
-      const br = spec[2 * (m - k)]!;
-      const bi = -spec[2 * (m - k) + 1]!;
+      const br = spec[2 * j]!;
+      const bi = -spec[2 * j + 1]!;
       const er = ar + br;
       const ei = ai + bi;
       const dr = ar - br;
@@ -430,6 +440,9 @@ export class RealFft {
       const ws = -wSin[k]!;
       const or = dr * wc - di * ws;
       const oi = dr * ws + di * wc;
+      // For k = j (m even) the first pair of writes is the same value as the second.
+      zRe[j] = er + oi;
+      zIm[j] = ei - or;
       zRe[k] = er - oi;
       zIm[k] = -(ei + or);
     }
