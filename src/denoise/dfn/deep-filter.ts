@@ -61,12 +61,14 @@ export function deepFilter(
   out: Float32Array,
 ): void {
   const n = frames.length;
+  const first = oldest % n;
   for (let f = 0; f < nbDf; f++) {
     let accRe = 0;
     let accIm = 0;
     const cBase = coefOffset + f * order * 2;
-    for (let k = 0; k < order; k++) {
-      const x = frames[(oldest + k) % n]!;
+    // Ring index without a modulo per tap (this loop runs nbDf · order times per hop).
+    for (let k = 0, r = first; k < order; k++, r = r + 1 === n ? 0 : r + 1) {
+      const x = frames[r]!;
       const xr = x[2 * f]!;
       const xi = x[2 * f + 1]!;
       const cr = coefs[cBase + 2 * k]!;
