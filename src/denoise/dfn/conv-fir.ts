@@ -47,7 +47,7 @@ export function carryConvPartialSums(g: Graph, tag: string, contexts: Map<string
     // All taps in ONE conv (onnxruntime loops batch × group per Conv node, so five 1-frame convs
     // cost ~4x one with five times the channels). Output channels of a grouped conv come group by
     // group, so the merged weight is ordered [group, tap, channel-in-group]; the partial sums are
-    // carried in that order too, [B, group·k·mg, 1, F], and only the final output is put back in
+    // carried in that order too, [B, group, k, mg, F], and only the final output is put back in
     // the model's [B, m, 1, F] order (channel = group·mg + c, which is what [group, 1, mg] gives).
     const mg = m / group;
     if (!Number.isInteger(mg) || k < 2) continue;
@@ -83,9 +83,8 @@ export function carryConvPartialSums(g: Graph, tag: string, contexts: Map<string
       g.initializer.push(int64Tensor(`${id}.${what}`, values));
       return `${id}.${what}`;
     };
-    // [B, group, taps, mg, F] views of this hop's taps (z) and the carried sums (a).
+    // [B, group, taps, mg, F]: this hop's taps (z) and the carried sums (a, the state itself).
     nodes.push(makeNode(`${id}.z5`, 'Reshape', [`${id}.z`, i64('z5_shape', [0n, BigInt(group), BigInt(kt), BigInt(mg), BigInt(freq)])], [`${id}.z5`]));
-    nodes.push(makeNode(`${id}.a5`, 'Reshape', [id, i64('a5_shape', [0n, BigInt(group), BigInt(k), BigInt(mg), BigInt(freq)])], [`${id}.a5`]));
     // A_0(t) = z_0(t); A_i(t) = z_i(t) + A_{i-1}(t-1) for i < k; y = z_k(t) + A_{k-1}(t-1).
     // One Split per tensor (one pass each) rather than a Slice per piece.
     const split = (what: string, x: string, sizes: number[], outs: string[]) => {
@@ -98,16 +97,16 @@ export function carryConvPartialSums(g: Graph, tag: string, contexts: Map<string
       return outs.map((o) => `${id}.${o}`);
     };
     const [z0, zMid, zLast] = split('zsplit', `${id}.z5`, [1, k - 1, 1], ['z0', 'zmid', 'zlast']) as [string, string, string];
-    const [aHead, aLast] = split('asplit', `${id}.a5`, [k - 1, 1], ['ahead', 'alast']) as [string, string];
+    const [aHead, aLast] = split('asplit', id, [k - 1, 1], ['ahead', 'alast']) as [string, string];
     nodes.push(makeNode(`${id}.sum`, 'Add', [zMid, aHead], [`${id}.mid`]));
     nodes.push(makeNode(`${id}.y5`, 'Add', [zLast, aLast], [`${id}.y5`]));
     nodes.push(makeNode(`${id}.out`, 'Reshape', [`${id}.y5`, i64('out_shape', [0n, BigInt(m), 1n, BigInt(freq)])], [conv!.output[0]!]));
-    const cat = makeNode(`${id}.next5`, 'Concat', [z0, `${id}.mid`], [`${id}.next5`]);
+    const cat = makeNode(`${id}.carry`, 'Concat', [z0, `${id}.mid`], [`${id}_next`]);
     cat.attribute = [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 2 }) as unknown as Attr];
     nodes.push(cat);
-    nodes.push(makeNode(`${id}.carry`, 'Reshape', [`${id}.next5`, i64('next_shape', [0n, BigInt(k * m), 1n, BigInt(freq)])], [`${id}_next`]));
     g.node.splice(g.node.indexOf(conv!), 1, ...nodes);
     // The context's Concat and Slice lose their consumers and are pruned with the merge.
-    states.splice(states.indexOf(state), 1, { input: id, output: `${id}_next`, shape: [-1, k * m, 1, freq], batchAxis: 0 });
+    // Carried in the 5-D layout the FIR works in, so no Reshape copies it in or out each hop.
+    states.splice(states.indexOf(state), 1, { input: id, output: `${id}_next`, shape: [-1, group, k, mg, freq], batchAxis: 0 });
   }
 }
