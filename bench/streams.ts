@@ -18,6 +18,7 @@ const maxStreams = Number(process.env.BENCH_MAX_STREAMS ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const STEPS = [2, 4, 6, 8, 10, 12, 16, 20, 25, 30, 40, 50, 60, 80, 100, 120, 140, 160, 200, 250, 300].filter((s) => s <= maxStreams);
 const LATE_RATIO = 0.005;
+const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 1500);
 
 interface Step {
   streams: number;
@@ -25,6 +26,9 @@ interface Step {
   hops: number;
   skipped_hops: number;
   hop_busy_p95_ms: number[];
+  hop_busy_max_ms: number[];
+  /** How far the latest hop ended past the next hop's deadline, ms (0: none late). */
+  max_lateness_ms: number;
   cpu_pct: number;
   /** 1-minute load average of the machine (2 cores, shared) at the end of the step. */
   load_avg: number;
@@ -76,7 +80,7 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
         sender.broadcasters.add(pair.b);
         peers.push(pair);
       });
-      await sleep(1500); // joins (DTLS handshakes) settle before measuring
+      await sleep(settleMs); // joins (DTLS handshakes, and the garbage they leave) settle before measuring
       const before = await server.call<ServerStats>({ cmd: 'stats', reset: true });
       await sleep(seconds * 1000);
       const after = await server.call<ServerStats>({ cmd: 'stats', reset: false });
@@ -89,6 +93,8 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
         hops,
         skipped_hops: skipped,
         hop_busy_p95_ms: after.workers.map((w) => w.clock.busyP95Ms),
+        hop_busy_max_ms: after.workers.map((w) => w.clock.busyMaxMs),
+        max_lateness_ms: Math.max(...after.workers.map((w) => w.clock.maxLatenessMs)),
         cpu_pct: Math.round((1000 * (after.cpuUs - before.cpuUs)) / 1000 / (after.wallMs - before.wallMs)) / 10,
         load_avg: Math.round(os.loadavg()[0]! * 10) / 10,
         ok: skipped === 0 && late <= hops * LATE_RATIO,
@@ -97,7 +103,7 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
       if (late > 0 && result.first_late_hop_at === null) result.first_late_hop_at = target;
       console.log(
         `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops}, skipped ${skipped}, ` +
-          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms, server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
+          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms (max ${step.hop_busy_max_ms.map((v) => v.toFixed(1)).join('/')}), server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
       );
       if (!step.ok) break;
       result.max_streams = target;
