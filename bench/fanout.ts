@@ -43,7 +43,7 @@ async function runOne(server: MediaServerProcess, engine: DenoiseEngineName, n: 
   const listeners: BenchListener[] = [];
   try {
     await b.connect((sdp) => server.call({ cmd: 'answer', sessionId, sdp }));
-    sender.broadcasters.add(b);
+    sender.add(b);
     sender.start();
     let joined = 0;
     await inBatches(Array.from({ length: n }, (_, i) => i), 2, async () => {

@@ -91,24 +91,38 @@ export class BenchBroadcaster {
   }
 }
 
-/** Sends packet i of `packets` from every broadcaster each 20 ms, on absolute deadlines. */
+/**
+ * Sends packet i of `packets` from every broadcaster each 20 ms, on absolute deadlines.
+ * Broadcasters are independent users, so their packet clocks are not in phase: each gets
+ * one of PHASES slots in the 20 ms period (round robin in join order). Sending them all at
+ * the same instant would make every session's receive, encode and send work land in the
+ * same 10 ms hop, a burst no real audience produces.
+ */
 export class PacedSender {
+  static readonly PHASES = 4;
   private timer: NodeJS.Timeout | null = null;
-  private i = 0;
+  /** Slot counter: slot k sends packet ⌊k / PHASES⌋ from the broadcasters in phase k mod PHASES. */
+  private k = 0;
   private t0 = 0;
-  readonly broadcasters = new Set<BenchBroadcaster>();
+  private joined = 0;
+  private readonly phases: Set<BenchBroadcaster>[] = Array.from({ length: PacedSender.PHASES }, () => new Set());
 
   constructor(private readonly packets: Buffer[]) {}
 
+  add(b: BenchBroadcaster): void {
+    this.phases[this.joined++ % PacedSender.PHASES]!.add(b);
+  }
+
   start(): void {
     this.t0 = performance.now();
+    const slotMs = 20 / PacedSender.PHASES;
     const tick = (): void => {
-      while (performance.now() >= this.t0 + this.i * 20) {
-        const p = this.packets[this.i % this.packets.length]!;
-        for (const b of this.broadcasters) b.send(p);
-        this.i++;
+      while (performance.now() >= this.t0 + this.k * slotMs) {
+        const p = this.packets[Math.floor(this.k / PacedSender.PHASES) % this.packets.length]!;
+        for (const b of this.phases[this.k % PacedSender.PHASES]!) b.send(p);
+        this.k++;
       }
-      this.timer = setTimeout(tick, Math.max(0, this.t0 + this.i * 20 - performance.now()));
+      this.timer = setTimeout(tick, Math.max(0, this.t0 + this.k * slotMs - performance.now()));
     };
     tick();
   }

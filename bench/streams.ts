@@ -3,7 +3,7 @@
 // the largest count per engine. "Keeping up": over a measurement window, no
 // worker's hop finished after the next hop was due more than 0.5 % of the time
 // and none had to be skipped. Writes bench/results/streams.json.
-//   BENCH_ENGINES=rnnoise,none(,dfn3) BENCH_MAX_STREAMS=200 BENCH_SECONDS=4
+//   BENCH_ENGINES=rnnoise,none(,dfn3) BENCH_MAX_STREAMS=200 BENCH_SECONDS=4 BENCH_STEPS=25,30,35
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,9 @@ import { MediaServerProcess, type ServerStats } from './media-server-process.js'
 const engines = (process.env.BENCH_ENGINES ?? 'rnnoise,dfn3,none').split(',') as DenoiseEngineName[];
 const maxStreams = Number(process.env.BENCH_MAX_STREAMS ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-const STEPS = [2, 4, 6, 8, 10, 12, 16, 20, 25, 30, 40, 50, 60, 80, 100, 120, 140, 160, 200, 250, 300].filter((s) => s <= maxStreams);
+const STEPS = (process.env.BENCH_STEPS?.split(',').map(Number) ?? [2, 4, 6, 8, 10, 12, 16, 20, 25, 30, 32, 35, 40, 50, 60, 80, 100, 120, 140, 160, 200, 250, 300]).filter(
+  (s) => s <= maxStreams,
+);
 const LATE_RATIO = 0.005;
 const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 1500);
 
@@ -77,7 +79,7 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
             throw err;
           }
         });
-        sender.broadcasters.add(pair.b);
+        sender.add(pair.b);
         peers.push(pair);
       });
       await sleep(settleMs); // joins (DTLS handshakes, and the garbage they leave) settle before measuring
