@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const packets = preparePackets();
   const results: Record<string, Record<string, Row>> = {};
   const server = new MediaServerProcess();
-  const clientNice = deprioritizeClients();
+  const clientNice = deprioritizeClients(0);
   console.log(`client peers run at nice ${clientNice}`);
   process.on('SIGINT', () => void server.close().then(() => process.exit(130)));
   try {

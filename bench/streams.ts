@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const results: Record<string, EngineResult> = {};
   // One server process per engine, all forked before the clients lower their priority.
   const servers = engines.map(() => new MediaServerProcess());
-  const clientNice = deprioritizeClients();
+  const clientNice = deprioritizeClients(19);
   console.log(`client peers run at nice ${clientNice}`);
   for (const [i, engine] of engines.entries()) {
     const r = await runEngine(servers[i]!, engine, packets);
