@@ -5,6 +5,15 @@
 import { RTCPeerConnection, type RTCIceServer, type RTCRtpSender } from 'werift';
 import { ListenerRtpStream } from './listener-rtp.js';
 import { answerOffer, OPUS_PAYLOAD_TYPE } from './peer-config.js';
+import { SrtpFastSender } from './srtp-fast-sender.js';
+
+/**
+ * The SRTP fast path (srtp-fast-sender.ts) for listener sends; HUSHCAST_SRTP_FAST_PATH=0
+ * keeps every listener on werift's RTCRtpSender.sendRtp (for A/B and as an escape hatch).
+ */
+const FAST_PATH_ENABLED = process.env.HUSHCAST_SRTP_FAST_PATH !== '0';
+/** Fallback reasons already logged by this process (each is logged once, not per listener). */
+const loggedFallbacks = new Set<string>();
 
 export type ListenerState = 'connecting' | 'connected' | 'closed';
 
@@ -14,6 +23,10 @@ export class ListenerPeer {
   lastError: string | null = null;
   private sender: RTCRtpSender | null = null;
   private rtp: ListenerRtpStream | null = null;
+  /** undefined: not tried yet (DTLS not up); null: werift's sendRtp serves this listener. */
+  private fast: SrtpFastSender | null | undefined = FAST_PATH_ENABLED ? undefined : null;
+  /** Why this listener is on werift's sendRtp, if the fast path gave up. */
+  fastPathFallback: string | null = null;
   /** One handler for every send, so a failing send allocates no closure. */
   private readonly onSendError = (err: unknown): void => {
     this.sendErrors++;
@@ -59,10 +72,33 @@ export class ListenerPeer {
     const rtp = this.rtp;
     if (this.state !== 'connected' || sender === null || rtp === null) return;
     try {
-      sender.sendRtp(rtp.next(payload, samples, false)).catch(this.onSendError);
+      const packet = rtp.next(payload, samples, false);
+      let fast = this.fast;
+      if (fast === undefined && sender.dtlsTransport?.state === 'connected') {
+        const attached = SrtpFastSender.attach(sender);
+        if (attached.ok) fast = this.fast = attached.sender;
+        else this.fallBack(attached.reason);
+      }
+      if (fast) {
+        const h = packet.header;
+        const result = fast.send(h.sequenceNumber, h.timestamp, h.marker, h.payloadType, payload);
+        if (result === 'sent' || result === 'dropped') return;
+        fast.handBack();
+        this.fallBack(result);
+      }
+      // Before DTLS is up werift's sendRtp drops the packet, as it always did.
+      sender.sendRtp(packet).catch(this.onSendError);
     } catch (err) {
       this.onSendError(err);
     }
+  }
+
+  private fallBack(reason: string): void {
+    this.fast = null;
+    this.fastPathFallback = reason;
+    if (loggedFallbacks.has(reason)) return;
+    loggedFallbacks.add(reason);
+    process.emitWarning(`listener RTP falls back to werift's sendRtp: ${reason}`, { code: 'HUSHCAST_SRTP_FALLBACK' });
   }
 
   get packetsSent(): number {
