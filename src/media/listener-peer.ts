@@ -101,6 +101,11 @@ export class ListenerPeer {
     process.emitWarning(`listener RTP falls back to werift's sendRtp: ${reason}`, { code: 'HUSHCAST_SRTP_FALLBACK' });
   }
 
+  /** True once this listener's packets go through the SRTP fast path. */
+  get usesFastPath(): boolean {
+    return this.fast instanceof SrtpFastSender;
+  }
+
   get packetsSent(): number {
     return this.rtp?.packets ?? 0;
   }
