@@ -184,6 +184,8 @@ export class SrtpFastSender {
   private lastSendMs = NaN;
   private ntpOverride = 0n;
   private rtcpStarted = false;
+  /** The werift SRTP session the keys were taken from. */
+  private readonly srtpSession: unknown;
 
   private constructor(
     private readonly rtpSender: WeriftInternals,
@@ -191,6 +193,7 @@ export class SrtpFastSender {
     private readonly connection: IceConnection & { canSendApplicationData: () => boolean },
     readonly protector: SrtpStreamProtector,
   ) {
+    this.srtpSession = transport.srtp;
     // werift's runRtcp() reads sender.ntpTimestamp for every SR (about once a second).
     // Making it a getter costs nothing per packet; werift's own sendRtp (fallback) still
     // assigns it, which the setter keeps working.
@@ -249,6 +252,10 @@ export class SrtpFastSender {
    * listener (the caller falls back to werift).
    */
   send(seq: number, timestamp: number, marker: boolean, payloadType: number, payload: Buffer): 'sent' | 'dropped' | string {
+    const transport = this.transport;
+    // A renegotiation may give the sender another transport, or the transport new SRTP
+    // keys: the keys cached here would then be wrong, so werift takes over.
+    if (this.rtpSender.dtlsTransport !== transport || transport.srtp !== this.srtpSession) return 'DTLS transport or SRTP session replaced';
     const connection = this.connection;
     // RFC 7675: no media without fresh consent (werift's connection.send checks the same).
     if (!connection.canSendApplicationData()) return 'dropped';
@@ -269,7 +276,7 @@ export class SrtpFastSender {
     s.octetCount += payload.length;
     s.headerBytesSent += RTP_HEADER;
     s.packetCount = (s.packetCount + 1) >>> 0;
-    const t = this.transport;
+    const t = transport;
     if (t.bytesSent !== undefined) t.bytesSent += packet.length;
     if (t.packetsSent !== undefined) t.packetsSent++;
     if (pair!.packetsSent !== undefined) pair!.packetsSent++;
@@ -291,7 +298,8 @@ export class SrtpFastSender {
       | { getSrtpSsrcState?: (ssrc: number) => { rolloverCounter: number; lastSequenceNumber: number; rolloverHasProcessed?: boolean } }
       | undefined;
     const where = this.protector.position;
-    if (where !== null && typeof ctx?.getSrtpSsrcState === 'function') {
+    // Our rollover counter belongs to the keys we used; a new SRTP session starts its own.
+    if (where !== null && this.transport.srtp === this.srtpSession && typeof ctx?.getSrtpSsrcState === 'function') {
       const state = ctx.getSrtpSsrcState(this.protector.ssrc);
       state.rolloverCounter = where.rolloverCounter;
       state.lastSequenceNumber = where.lastSeq;
