@@ -48,6 +48,8 @@ export interface Config {
   iceServers: string[];
   /** Also keep the raw (un-denoised) input as a second WAV for A/B listening. */
   recordRaw: boolean;
+  /** Listener RTP through hushcast's own SRTP sender (src/media/srtp-fast-sender.ts); false: werift's sendRtp. */
+  srtpFastPath: boolean;
   /** Serve the built web app from web/dist (production); tests and `npm start` use it. */
   webDistDir: string;
 }
@@ -81,6 +83,7 @@ const EnvSchema = z.object({
   ICE_PORT_MAX: optInt(1024, 65535),
   ICE_SERVERS: z.string().default(''),
   RECORD_RAW: bool.default(false),
+  SRTP_FAST_PATH: bool.default(true),
 });
 
 export class ConfigError extends Error {
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     icePortMax: e.ICE_PORT_MAX,
     iceServers: splitList(e.ICE_SERVERS),
     recordRaw: e.RECORD_RAW,
+    srtpFastPath: e.SRTP_FAST_PATH,
     webDistDir: path.join(PROJECT_ROOT, 'web', 'dist'),
   };
   return { ...config, ...overrides };

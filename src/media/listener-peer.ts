@@ -7,11 +7,6 @@ import { ListenerRtpStream } from './listener-rtp.js';
 import { answerOffer, OPUS_PAYLOAD_TYPE } from './peer-config.js';
 import { SrtpFastSender } from './srtp-fast-sender.js';
 
-/**
- * The SRTP fast path (srtp-fast-sender.ts) for listener sends; HUSHCAST_SRTP_FAST_PATH=0
- * keeps every listener on werift's RTCRtpSender.sendRtp (for A/B and as an escape hatch).
- */
-const FAST_PATH_ENABLED = process.env.HUSHCAST_SRTP_FAST_PATH !== '0';
 /** Fallback reasons already logged by this process (each is logged once, not per listener). */
 const loggedFallbacks = new Set<string>();
 
@@ -24,7 +19,7 @@ export class ListenerPeer {
   private sender: RTCRtpSender | null = null;
   private rtp: ListenerRtpStream | null = null;
   /** undefined: not tried yet (DTLS not up); null: werift's sendRtp serves this listener. */
-  private fast: SrtpFastSender | null | undefined = FAST_PATH_ENABLED ? undefined : null;
+  private fast: SrtpFastSender | null | undefined;
   /** Why this listener is on werift's sendRtp, if the fast path gave up. */
   fastPathFallback: string | null = null;
   /** One handler for every send, so a failing send allocates no closure. */
@@ -36,8 +31,14 @@ export class ListenerPeer {
   constructor(
     readonly id: string,
     readonly pc: RTCPeerConnection,
+    /**
+     * The SRTP fast path (srtp-fast-sender.ts) for this listener's sends; false (config
+     * SRTP_FAST_PATH=0) keeps it on werift's RTCRtpSender.sendRtp, for A/B and as an escape hatch.
+     */
+    fastPath: boolean,
     private readonly onGone: (peer: ListenerPeer, why: 'failed' | 'closed') => void,
   ) {
+    this.fast = fastPath ? undefined : null;
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'connected') {
         if (this.state === 'connecting') this.state = 'connected';

@@ -85,7 +85,7 @@ export class StreamSession {
   constructor(
     private readonly opts: StartSessionOptions,
     readonly denoiser: Denoiser,
-    private readonly config: Pick<Config, 'noMediaTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers'>,
+    private readonly config: Pick<Config, 'noMediaTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers' | 'srtpFastPath'>,
     private readonly hooks: SessionHooks,
   ) {
     this.id = opts.sessionId;
@@ -146,7 +146,7 @@ export class StreamSession {
     if (this.listeners.size >= this.opts.maxListeners) {
       throw new MediaError('listener-limit', `this stream already has ${this.opts.maxListeners} listeners`);
     }
-    const peer = new ListenerPeer(listenerId, new RTCPeerConnection(peerConfig(this.config)), (p, why) => {
+    const peer = new ListenerPeer(listenerId, new RTCPeerConnection(peerConfig(this.config)), this.config.srtpFastPath, (p, why) => {
       if (why === 'failed') this.hooks.warn('listener connection failed', { sessionId: this.id, listenerId: p.id });
       void this.removeListener(p.id);
     });

@@ -15,7 +15,7 @@ const NTP_UNIX_OFFSET_S = 2_208_988_800;
 
 describe('listener RTP through the SRTP fast path', () => {
   const listener = new TestListener(10);
-  const peer = new ListenerPeer('l1', new RTCPeerConnection(peerConfig(ICE)), () => {});
+  const peer = new ListenerPeer('l1', new RTCPeerConnection(peerConfig(ICE)), true, () => {});
   after(async () => {
     await peer.close();
     await listener.close();
@@ -71,6 +71,28 @@ describe('listener RTP through the SRTP fast path', () => {
       assert.equal(info.rtpTimestamp, (firstTs + (info.packetCount - 1) * 960) >>> 0, 'and it is the last packet counted');
       const ntpSeconds = Number(info.ntpTimestamp >> 32n) + Number(info.ntpTimestamp & 0xffff_ffffn) / 2 ** 32;
       assert.ok(Math.abs(ntpSeconds - NTP_UNIX_OFFSET_S - Date.now() / 1000) < 5, 'NTP timestamp is wall-clock time');
+    }
+  });
+
+  it('with the fast path off (SRTP_FAST_PATH=0), werift sends and the listener still receives', async () => {
+    const other = new TestListener(10);
+    const plain = new ListenerPeer('l2', new RTCPeerConnection(peerConfig(ICE)), false, () => {});
+    try {
+      let packets = 0;
+      other.pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => packets++));
+      const answer = await plain.answer(await other.offer(), [], undefined);
+      await other.accept(answer);
+      for (let i = 0; i < 200 && plain.state !== 'connected'; i++) await sleep(10);
+      for (let i = 0; i < 25; i++) {
+        plain.send(randomBytes(80), 960);
+        await sleep(20);
+      }
+      for (let i = 0; i < 100 && packets < 25; i++) await sleep(10);
+      assert.equal(plain.usesFastPath, false);
+      assert.equal(packets, 25);
+    } finally {
+      await plain.close();
+      await other.close();
     }
   });
 });

@@ -8,6 +8,13 @@ test('config uses embedded defaults when the environment is empty', () => {
   assert.match(c.databaseUrl, /^sqlite:.*hushcast\.db$/);
   assert.equal(c.redisUrl, undefined);
   assert.equal(c.denoiseEngine, 'dfn3');
+  assert.equal(c.srtpFastPath, true);
+});
+
+test('SRTP_FAST_PATH=0 sends listener RTP through werift; a non-boolean is refused', () => {
+  assert.equal(loadConfig({ SRTP_FAST_PATH: '0' }).srtpFastPath, false);
+  assert.equal(loadConfig({ SRTP_FAST_PATH: 'true' }).srtpFastPath, true);
+  assert.throws(() => loadConfig({ SRTP_FAST_PATH: 'maybe' }), /SRTP_FAST_PATH/);
 });
 
 test('config rejects a bad variable with a message naming it', () => {

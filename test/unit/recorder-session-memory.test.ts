@@ -31,7 +31,7 @@ test('ten minutes of audio through a session faster than real time keep RSS grow
       maxListeners: 10,
     },
     new NoneDenoiser(),
-    { noMediaTimeoutMs: 60_000, iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [] },
+    { noMediaTimeoutMs: 60_000, iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [], srtpFastPath: true },
     { ended: () => {}, listenerCount: () => {}, recordingFailed: (m) => failures.push(m), warn: (m) => failures.push(m) },
   );
   // Where werift hands over the broadcaster's RTP (StreamSession.answerBroadcaster).
