@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   console.log(`client peers run at nice ${clientNice}`);
   process.on('SIGINT', () => void server.close().then(() => process.exit(130)));
   try {
-    console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0], noMediaTimeoutMs: 120_000 } }));
+    console.log(await server.call({ cmd: 'start', overrides: { mediaWorkers: 1, denoiseEngine: engines[0], noMediaTimeoutMs: 120_000, srtpFastPath: process.env.SRTP_FAST_PATH !== '0' } }));
     let seq = 0;
     for (const engine of engines) {
       results[engine] = {};

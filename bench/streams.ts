@@ -51,7 +51,7 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
   const sender = new PacedSender(packets);
   const result: EngineResult = { engine, max_streams: 0, first_late_hop_at: null, steps: [] };
   try {
-    await server.call({ cmd: 'start', overrides: { denoiseEngine: engine, noMediaTimeoutMs: 120_000 } });
+    await server.call({ cmd: 'start', overrides: { denoiseEngine: engine, noMediaTimeoutMs: 120_000, srtpFastPath: process.env.SRTP_FAST_PATH !== '0' } });
     sender.start();
     let n = 0;
     for (const target of STEPS) {
