@@ -25,6 +25,9 @@ const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 1500);
 interface Step {
   streams: number;
   late_hops: number;
+  /** Late hops that overlapped a garbage-collection pause of their worker. */
+  late_hops_during_gc: number;
+  gc_pause_max_ms: number;
   hops: number;
   skipped_hops: number;
   hop_busy_p95_ms: number[];
@@ -87,11 +90,14 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
       await sleep(seconds * 1000);
       const after = await server.call<ServerStats>({ cmd: 'stats', reset: false });
       const late = after.workers.reduce((a, w) => a + w.clock.lateHops, 0);
+      const lateDuringGc = after.workers.reduce((a, w) => a + w.clock.lateHopsDuringGc, 0);
       const hops = after.workers.reduce((a, w) => a + w.clock.hops, 0);
       const skipped = after.workers.reduce((a, w) => a + w.clock.skippedHops, 0);
       const step: Step = {
         streams: target,
         late_hops: late,
+        late_hops_during_gc: lateDuringGc,
+        gc_pause_max_ms: Math.max(...after.workers.map((w) => Math.round(w.clock.gcPauseMaxMs * 10) / 10)),
         hops,
         skipped_hops: skipped,
         hop_busy_p95_ms: after.workers.map((w) => w.clock.busyP95Ms),
@@ -104,7 +110,7 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
       result.steps.push(step);
       if (late > 0 && result.first_late_hop_at === null) result.first_late_hop_at = target;
       console.log(
-        `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops}, skipped ${skipped}, ` +
+        `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops} (${lateDuringGc} during GC, longest GC ${step.gc_pause_max_ms} ms), skipped ${skipped}, ` +
           `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms (max ${step.hop_busy_max_ms.map((v) => v.toFixed(1)).join('/')}), server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
       );
       if (!step.ok) break;

@@ -4,13 +4,17 @@
 // back to catch up, up to a bound; beyond it the clock skips ahead instead of
 // bursting seconds of audio. A hop that finishes after the next hop's
 // deadline counts as late (what bench:streams watches).
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './latency-histogram.js';
 
 export interface HopClockStats {
   hops: number;
   /** Hops whose work ended after the following hop was due. */
   lateHops: number;
+  /** Late hops during which (between due and end) the worker paused for garbage collection. */
+  lateHopsDuringGc: number;
+  gcPauses: number;
+  gcPauseMaxMs: number;
   maxLatenessMs: number;
   skippedHops: number;
   busyP50Ms: number;
@@ -28,6 +32,13 @@ export class HopClock {
   private skippedHops = 0;
   private busyMaxMs = 0;
   private readonly busy = new LatencyHistogram(0.05, 100);
+  /** [due, ended] of the latest late hops, flat, for matching them with GC pauses. */
+  private readonly lateWindows: number[] = [];
+  /** [start, end] of the latest GC pauses of this thread, flat (fed by a PerformanceObserver). */
+  private readonly gcWindows: number[] = [];
+  private gcPauses = 0;
+  private gcPauseMaxMs = 0;
+  private gcObserver: PerformanceObserver | null = null;
   private readonly tick = (): void => this.run();
 
   constructor(
@@ -42,6 +53,17 @@ export class HopClock {
 
   start(): void {
     if (this.timer) return;
+    if (!this.gcObserver) {
+      // GC entries arrive after the pause, so they are matched with late hops when stats are read.
+      this.gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          this.gcPauses++;
+          if (e.duration > this.gcPauseMaxMs) this.gcPauseMaxMs = e.duration;
+          pushWindow(this.gcWindows, e.startTime, e.startTime + e.duration);
+        }
+      });
+      this.gcObserver.observe({ entryTypes: ['gc'] });
+    }
     this.t0 = performance.now();
     this.n = 0;
     this.timer = setTimeout(this.tick, this.periodMs);
@@ -50,6 +72,8 @@ export class HopClock {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.gcObserver?.disconnect();
+    this.gcObserver = null;
   }
 
   private run(): void {
@@ -74,6 +98,7 @@ export class HopClock {
       if (lateness > 0) {
         this.lateHops++;
         if (lateness > this.maxLatenessMs) this.maxLatenessMs = lateness;
+        pushWindow(this.lateWindows, due, ended);
       }
       now = ended;
       due = this.t0 + (this.n + 1) * this.periodMs;
@@ -86,6 +111,9 @@ export class HopClock {
     return {
       hops: this.hops,
       lateHops: this.lateHops,
+      lateHopsDuringGc: countOverlapping(this.lateWindows, this.gcWindows),
+      gcPauses: this.gcPauses,
+      gcPauseMaxMs: this.gcPauseMaxMs,
       maxLatenessMs: this.maxLatenessMs,
       skippedHops: this.skippedHops,
       busyP50Ms: this.busy.percentile(50),
@@ -97,9 +125,35 @@ export class HopClock {
   resetStats(): void {
     this.hops = 0;
     this.lateHops = 0;
+    this.lateWindows.length = 0;
+    this.gcWindows.length = 0;
+    this.gcPauses = 0;
+    this.gcPauseMaxMs = 0;
     this.maxLatenessMs = 0;
     this.skippedHops = 0;
     this.busyMaxMs = 0;
     this.busy.reset();
   }
+}
+
+/** Windows kept per kind: enough for a benchmark step, bounded for a server that runs for months. */
+const MAX_WINDOWS = 512;
+
+function pushWindow(windows: number[], start: number, end: number): void {
+  if (windows.length >= MAX_WINDOWS * 2) windows.splice(0, 2);
+  windows.push(start, end);
+}
+
+/** How many windows of `a` overlap at least one window of `b` (both flat [start, end] lists). */
+export function countOverlapping(a: readonly number[], b: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    for (let j = 0; j < b.length; j += 2) {
+      if (b[j]! < a[i + 1]! && b[j + 1]! > a[i]!) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
 }

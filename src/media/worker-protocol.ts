@@ -4,6 +4,7 @@
 // what they receive with these schemas, so a bug on one side shows up as a
 // clear protocol error, not as undefined behaviour on the other.
 import { z } from 'zod';
+import type { HopClockStats } from './hop-clock.js';
 
 const engine = z.enum(['dfn3', 'rnnoise', 'none']);
 const denoiseParams = z.object({ attenLimDb: z.number().min(0).max(100).nullable() });
@@ -87,6 +88,6 @@ export const StopResultSchema = z.object({ summary: SessionSummarySchema.nullabl
 export interface WorkerStats {
   sessions: number;
   listeners: number;
-  clock: { hops: number; lateHops: number; maxLatenessMs: number; skippedHops: number; busyP50Ms: number; busyP95Ms: number; busyMaxMs: number };
+  clock: HopClockStats;
   perSession: unknown[];
 }
