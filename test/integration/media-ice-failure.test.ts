@@ -5,17 +5,12 @@
 // failed when consent expires (RFC 7675: 30 s without a consent response),
 // so this file takes ~35 s.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RTCPeerConnection } from 'werift';
-import { loadConfig } from '../../src/config.js';
-import type { SessionEndReason, SessionSummary } from '../../src/media/media-plane.js';
-import { createMediaPlane, type WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import { openMediaPlane, type MediaPlaneHarness } from './media-plane-harness.js';
 import { loadSharedAudio, TestBroadcaster } from './media-peers.js';
 
-const quietLog = { debug() {}, info() {}, warn() {}, error: (o: object, m: string) => console.error(m, o) };
 /** Far beyond werift's 30 s consent expiry: only the ICE failure can end the session. */
 const NO_MEDIA_MS = 120_000;
 
@@ -44,23 +39,18 @@ function pullTheCable(pc: RTCPeerConnection): number {
 }
 
 describe('broadcaster network failure', () => {
-  let dir: string;
-  let plane: WorkerPoolMediaPlane;
-  const ended: { summary: SessionSummary; reason: SessionEndReason }[] = [];
+  let harness: MediaPlaneHarness;
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hc-ice-'));
-    const config = loadConfig({ DATA_DIR: dir, DENOISE_ENGINE: 'none' }, { mediaWorkers: 1, noMediaTimeoutMs: NO_MEDIA_MS });
-    plane = await createMediaPlane(config, quietLog);
-    plane.on('sessionEnded', (summary, reason) => ended.push({ summary, reason }));
+    harness = await openMediaPlane({ mediaWorkers: 1, noMediaTimeoutMs: NO_MEDIA_MS });
   });
 
   after(async () => {
-    await plane?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await harness?.close();
   });
 
   it('a broadcaster whose network vanishes is ended with ice-failed once ICE consent expires, recording finalized', async () => {
+    const { plane, dir, ended } = harness;
     const sessionId = 'vanishing';
     const filePath = path.join(dir, 'vanishing.wav');
     await plane.startSession({

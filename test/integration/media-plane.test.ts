@@ -1,23 +1,23 @@
 // The media plane end to end without a browser: real werift peers over
 // loopback, real worker threads, real Opus, real RNNoise.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import wavefile from 'wavefile';
-import { loadConfig, type DenoiseEngineName } from '../../src/config.js';
-import { MediaError, type SessionEndReason, type SessionSummary } from '../../src/media/media-plane.js';
-import { createMediaPlane, type WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import type { DenoiseEngineName } from '../../src/config.js';
+import { MediaError } from '../../src/media/media-plane.js';
+import type { WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import { openMediaPlane, type MediaPlaneHarness } from './media-plane-harness.js';
 import { loadSharedAudio, TestBroadcaster, TestListener, type Impairment } from './media-peers.js';
 import { align, energy, median, prng, windowedCorrelations } from './media-signal.js';
 
-const quietLog = { debug() {}, info() {}, warn() {}, error: (o: object, m: string) => console.error(m, o) };
 const NO_MEDIA_MS = 1500;
 
+let harness: MediaPlaneHarness;
 let dir: string;
 let plane: WorkerPoolMediaPlane;
-const ended: { summary: SessionSummary; reason: SessionEndReason }[] = [];
+let ended: MediaPlaneHarness['ended'];
 let seq = 0;
 
 function readWav(file: string): Float32Array {
@@ -75,15 +75,12 @@ describe('media plane (werift peers, worker threads)', () => {
   const input = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 4);
 
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'hc-media-'));
-    const config = loadConfig({ DATA_DIR: dir, DENOISE_ENGINE: 'none' }, { mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS });
-    plane = await createMediaPlane(config, quietLog);
-    plane.on('sessionEnded', (summary, reason) => ended.push({ summary, reason }));
+    harness = await openMediaPlane({ mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS });
+    ({ plane, dir, ended } = harness);
   });
 
   after(async () => {
-    await plane?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await harness?.close();
   });
 
   it('with engine none, every listener hears the broadcaster input (after Opus both ways)', async () => {
