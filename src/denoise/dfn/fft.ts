@@ -104,6 +104,9 @@ function generic(r: number, xr: Float64Array, xi: Float64Array, yr: Float64Array
 
 // Stockham stages: input index j + q·stride (j = g·ns + k), twiddle w^(q·k),
 // output index g·ns·r + k + q·ns. Each radix has its own butterfly (no modulo, no inner loops).
+// The butterflies repeat the same few lines (load, twiddle multiply, add/subtract) on purpose:
+// written out, every value stays in a register; a shared helper would need an out-array or an
+// object per complex product on the hottest loop of the denoiser.
 
 /** The first radix-4 stage (ns = 1): every twiddle is 1. */
 function radix4First(xr: Float64Array, xi: Float64Array, yr: Float64Array, yi: Float64Array, stride: number): void {
