@@ -11,131 +11,14 @@
 //   nominated.protocol (StunProtocol) .transport (UdpTransport) .socket (dgram), nominated.remoteAddr
 // RTCP sender reports stay werift's: its runRtcp() reads ntpTimestamp, rtpTimestamp,
 // packetCount and octetCount from the sender, which are kept current here.
-import { createCipheriv, createHmac } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RTCRtpSender } from 'werift';
+import { PROFILE_AEAD_AES_128_GCM, PROFILE_AES_CM_HMAC_SHA1_80, RTP_HEADER, SrtpStreamProtector } from './srtp-stream-crypto.js';
 
-/** werift's ProtectionProfileAes128CmHmacSha1_80 / ProtectionProfileAeadAes128Gcm. */
-export const PROFILE_AES_CM_HMAC_SHA1_80 = 1;
-export const PROFILE_AEAD_AES_128_GCM = 7;
-
-const RTP_HEADER = 12;
-const HMAC_TAG = 10;
-const GCM_TAG = 16;
 /** NTP epoch (1900) to Unix epoch (1970), ms. */
 const NTP_UNIX_OFFSET_MS = 2_208_988_800_000;
-
-export interface SrtpKeys {
-  profile: number;
-  /** 16-byte session encryption key. */
-  key: Buffer;
-  /** Session salt: 14 bytes (AES-CM) or at least 12 (GCM). */
-  salt: Buffer;
-  /** 20-byte session authentication key (AES-CM only). */
-  authKey: Buffer;
-}
-
-/**
- * SRTP protection of one RTP stream (one SSRC) that we number ourselves: 12-byte header,
- * no CSRCs or extensions. Keeps its own rollover counter. Allocates per packet only the
- * output Buffer and what node:crypto allocates itself.
- */
-export class SrtpStreamProtector {
-  readonly tagLength: number;
-  private readonly gcm: boolean;
-  /** Salt XOR (SSRC part of the IV), computed once; per packet only ROC and SEQ bytes change. */
-  private readonly ivBase: Buffer;
-  private readonly iv: Buffer;
-  private readonly roc = Buffer.alloc(4);
-  private rolloverCounter = 0;
-  private lastSeq = -1;
-
-  constructor(
-    private readonly keys: SrtpKeys,
-    readonly ssrc: number,
-    /** Where a stream werift already started stands (sequence number of its last packet, ROC). */
-    resume?: { lastSeq: number; rolloverCounter: number },
-  ) {
-    if (keys.profile === PROFILE_AEAD_AES_128_GCM) {
-      this.gcm = true;
-      this.tagLength = GCM_TAG;
-      // RFC 7714 §8.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt, 12 bytes.
-      this.ivBase = Buffer.alloc(12);
-      this.ivBase.writeUInt32BE(ssrc >>> 0, 2);
-    } else if (keys.profile === PROFILE_AES_CM_HMAC_SHA1_80) {
-      this.gcm = false;
-      this.tagLength = HMAC_TAG;
-      // RFC 3711 §4.1.1: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16), 16 bytes.
-      this.ivBase = Buffer.alloc(16);
-      this.ivBase.writeUInt32BE(ssrc >>> 0, 4);
-    } else {
-      throw new Error(`unsupported SRTP profile ${keys.profile}`);
-    }
-    const saltBytes = this.gcm ? 12 : 14;
-    if (keys.salt.length < saltBytes) throw new Error(`SRTP salt has ${keys.salt.length} bytes, need ${saltBytes}`);
-    for (let i = 0; i < saltBytes; i++) this.ivBase[i]! ^= keys.salt[i]!;
-    this.iv = Buffer.from(this.ivBase);
-    if (resume) {
-      this.lastSeq = resume.lastSeq & 0xffff;
-      this.rolloverCounter = resume.rolloverCounter >>> 0;
-    }
-  }
-
-  /** Sequence number and ROC of the last packet protected (null before the first). */
-  get position(): { lastSeq: number; rolloverCounter: number } | null {
-    return this.lastSeq < 0 ? null : { lastSeq: this.lastSeq, rolloverCounter: this.rolloverCounter };
-  }
-
-  /** The SRTP packet for this RTP packet. Sequence numbers must only go forward (by any step < 2^15). */
-  protect(seq: number, timestamp: number, marker: boolean, payloadType: number, payload: Buffer): Buffer {
-    // We own the numbering: a smaller number than the last one means the 16-bit counter wrapped.
-    if (this.lastSeq >= 0 && seq < this.lastSeq && this.lastSeq - seq > 0x8000) {
-      this.rolloverCounter = (this.rolloverCounter + 1) >>> 0;
-    }
-    this.lastSeq = seq;
-    const roc = this.rolloverCounter;
-    const length = payload.length;
-    const out = Buffer.allocUnsafe(RTP_HEADER + length + this.tagLength);
-    out[0] = 0x80;
-    out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
-    out[2] = seq >>> 8;
-    out[3] = seq & 0xff;
-    out.writeUInt32BE(timestamp >>> 0, 4);
-    out.writeUInt32BE(this.ssrc >>> 0, 8);
-
-    const iv = this.iv;
-    const base = this.ivBase;
-    // ROC and SEQ sit at bytes 6..11 (GCM) or 8..13 (AES-CM) of the IV.
-    const at = this.gcm ? 6 : 8;
-    iv[at] = base[at]! ^ (roc >>> 24);
-    iv[at + 1] = base[at + 1]! ^ ((roc >>> 16) & 0xff);
-    iv[at + 2] = base[at + 2]! ^ ((roc >>> 8) & 0xff);
-    iv[at + 3] = base[at + 3]! ^ (roc & 0xff);
-    iv[at + 4] = base[at + 4]! ^ (seq >>> 8);
-    iv[at + 5] = base[at + 5]! ^ (seq & 0xff);
-
-    if (this.gcm) {
-      const cipher = createCipheriv('aes-128-gcm', this.keys.key, iv);
-      cipher.setAAD(out.subarray(0, RTP_HEADER));
-      cipher.update(payload).copy(out, RTP_HEADER);
-      cipher.final();
-      cipher.getAuthTag().copy(out, RTP_HEADER + length);
-    } else {
-      const cipher = createCipheriv('aes-128-ctr', this.keys.key, iv);
-      cipher.update(payload).copy(out, RTP_HEADER);
-      // RFC 3711 §4.2: tag = HMAC-SHA1(auth key, header || ciphertext || ROC), first 10 bytes.
-      const r = this.roc;
-      r.writeUInt32BE(roc, 0);
-      const mac = createHmac('sha1', this.keys.authKey);
-      mac.update(out.subarray(0, RTP_HEADER + length));
-      mac.update(r);
-      mac.digest().copy(out, RTP_HEADER + length, 0, HMAC_TAG);
-    }
-    return out;
-  }
-}
 
 /** The parts of werift's internals the fast path reads (werift 0.24; not in its .d.ts). */
 interface WeriftInternals {

@@ -15,6 +15,7 @@ import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
 import { answerOffer, parseIceServers, peerConfig, sdpProblem } from './peer-config.js';
 import { WavRecorder } from './recorder.js';
+import { SrtpFastReceiver } from './srtp-fast-receiver.js';
 
 export interface SessionHooks {
   ended(summary: SessionSummary, reason: SessionEndReason): void;
@@ -37,6 +38,8 @@ export interface SessionStats {
   addedLatencyMs: ReturnType<LatencyHistogram['toJSON']>;
   algorithmicLatencyMs: number;
   listenerSendErrors: number;
+  /** Who receives the broadcaster's RTP: hushcast's SRTP fast path or werift (and why); counts of the fast path. */
+  receive: { path: 'pending' | 'fast' | 'werift'; fallback: string | null; packets: number; rejected: number };
 }
 
 const SAMPLES_20MS = 960;
@@ -71,6 +74,14 @@ export class StreamSession {
   };
   private readonly iceServers: RTCIceServer[];
   private broadcaster: RTCPeerConnection | null = null;
+  /** undefined: no packet yet; null: werift's receive path serves this broadcaster. */
+  private fastReceiver: SrtpFastReceiver | null | undefined;
+  private receiveFallback: string | null = null;
+  /** Every incoming packet of the broadcaster, from either receive path. */
+  private readonly receive = (seq: number, timestamp: number, payload: Buffer): void => {
+    if (this.state !== 'live') return;
+    this.jitter.processInput(seq, timestamp, payload, performance.now());
+  };
   private readonly listeners = new Map<string, ListenerPeer>();
   /** The same peers as an array: the per-packet loop walks it without allocating an iterator. */
   private fanout: ListenerPeer[] = [];
@@ -113,8 +124,9 @@ export class StreamSession {
     pc.onTrack.subscribe((track) => {
       if (track.kind !== 'audio') return;
       track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
-        if (this.state !== 'live') return;
-        this.jitter.processInput(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload, performance.now());
+        this.receive(rtp.header.sequenceNumber, rtp.header.timestamp, rtp.payload);
+        // Once werift has delivered the first packet (DTLS up, SSRC known), the fast path takes over.
+        if (this.fastReceiver === undefined) this.attachFastReceiver(pc, rtp);
       });
     });
     pc.connectionStateChange.subscribe((s) => {
@@ -168,6 +180,24 @@ export class StreamSession {
     this.fanout = [...this.listeners.values()];
     if (this.state === 'live') this.hooks.listenerCount(this.listeners.size);
     await peer.close().catch((err) => this.hooks.warn('closing a listener failed', { sessionId: this.id, error: messageOf(err) }));
+  }
+
+  private attachFastReceiver(pc: RTCPeerConnection, first: RtpPacket): void {
+    if (!this.config.srtpFastPath) {
+      this.fastReceiver = null;
+      return;
+    }
+    const receiver = pc.getTransceivers().find((t) => t.kind === 'audio')?.receiver;
+    const attached = receiver
+      ? SrtpFastReceiver.attach(receiver, first.header.ssrc, first.header.payloadType, this.receive)
+      : ({ ok: false, reason: 'no audio receiver' } as const);
+    if (attached.ok) {
+      this.fastReceiver = attached.receiver;
+      return;
+    }
+    this.fastReceiver = null;
+    this.receiveFallback = attached.reason;
+    this.hooks.warn(`broadcaster RTP stays on werift's receive path: ${attached.reason}`, { sessionId: this.id });
   }
 
   setDenoiseParams(params: DenoiseParams): void {
@@ -264,7 +294,15 @@ export class StreamSession {
       addedLatencyMs: this.latency.toJSON(),
       algorithmicLatencyMs: this.denoiser.latencyFrames * 10,
       listenerSendErrors,
+      receive: this.receiveStats(),
     };
+  }
+
+  private receiveStats(): SessionStats['receive'] {
+    const fast = this.fastReceiver;
+    if (fast === undefined) return { path: 'pending', fallback: null, packets: 0, rejected: 0 };
+    if (fast === null) return { path: 'werift', fallback: this.receiveFallback, packets: 0, rejected: 0 };
+    return { path: fast.fallbackReason === null ? 'fast' : 'werift', fallback: fast.fallbackReason, packets: fast.packets, rejected: fast.rejected };
   }
 
   resetLatencyStats(): void {
@@ -291,6 +329,7 @@ export class StreamSession {
     this.listeners.clear();
     this.fanout = [];
     this.outPayload = null;
+    this.fastReceiver?.detach();
     const closing: Promise<void>[] = peers.map((p) => p.close());
     if (this.broadcaster) closing.push(this.broadcaster.close());
     const settled = await Promise.allSettled(closing);
