@@ -32,6 +32,10 @@ interface Step {
   skipped_hops: number;
   hop_busy_p95_ms: number[];
   hop_busy_max_ms: number[];
+  /** Per worker, p95 of the hop's phases (ms): input pull, denoise, deliver (encode + fan-out). */
+  hop_phase_p95_ms: { pull: number; denoise: number; deliver: number }[];
+  /** Per worker, how late hops started after their due time: p95 and max (ms). */
+  hop_start_delay_ms: { p95: number; max: number }[];
   /** How far the latest hop ended past the next hop's deadline, ms (0: none late). */
   max_lateness_ms: number;
   cpu_pct: number;
@@ -102,6 +106,8 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
         skipped_hops: skipped,
         hop_busy_p95_ms: after.workers.map((w) => w.clock.busyP95Ms),
         hop_busy_max_ms: after.workers.map((w) => w.clock.busyMaxMs),
+        hop_phase_p95_ms: after.workers.map((w) => ({ pull: w.phases.pull.p95, denoise: w.phases.denoise.p95, deliver: w.phases.deliver.p95 })),
+        hop_start_delay_ms: after.workers.map((w) => ({ p95: w.clock.startDelayP95Ms, max: Math.round(w.clock.startDelayMaxMs * 10) / 10 })),
         max_lateness_ms: Math.max(...after.workers.map((w) => w.clock.maxLatenessMs)),
         cpu_pct: Math.round((1000 * (after.cpuUs - before.cpuUs)) / 1000 / (after.wallMs - before.wallMs)) / 10,
         load_avg: Math.round(os.loadavg()[0]! * 10) / 10,
@@ -111,7 +117,10 @@ async function runEngine(server: MediaServerProcess, engine: DenoiseEngineName, 
       if (late > 0 && result.first_late_hop_at === null) result.first_late_hop_at = target;
       console.log(
         `${engine.padEnd(8)} ${String(target).padStart(4)} streams: late hops ${late}/${hops} (${lateDuringGc} during GC, longest GC ${step.gc_pause_max_ms} ms), skipped ${skipped}, ` +
-          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms (max ${step.hop_busy_max_ms.map((v) => v.toFixed(1)).join('/')}), server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
+          `hop busy p95 ${step.hop_busy_p95_ms.map((v) => v.toFixed(2)).join('/')} ms (max ${step.hop_busy_max_ms.map((v) => v.toFixed(1)).join('/')}; ` +
+          `pull/denoise/deliver p95 ${step.hop_phase_p95_ms.map((p) => `${p.pull.toFixed(2)}/${p.denoise.toFixed(2)}/${p.deliver.toFixed(2)}`).join(', ')}; ` +
+          `start delay p95 ${step.hop_start_delay_ms.map((d) => `${d.p95.toFixed(2)} max ${d.max}`).join(', ')}), ` +
+          `server CPU ${step.cpu_pct}% of one core, load avg ${step.load_avg} → ${step.ok ? 'ok' : 'MISSED'}`,
       );
       if (!step.ok) break;
       result.max_streams = target;

@@ -48,8 +48,16 @@ export interface Config {
   iceServers: string[];
   /** Also keep the raw (un-denoised) input as a second WAV for A/B listening. */
   recordRaw: boolean;
-  /** Listener RTP through hushcast's own SRTP sender (src/media/srtp-fast-sender.ts); false: werift's sendRtp. */
+  /**
+   * RTP through hushcast's own SRTP code in both directions (src/media/srtp-fast-sender.ts for
+   * listeners, srtp-fast-receiver.ts for broadcasters); false: werift's sendRtp and receive chain.
+   */
   srtpFastPath: boolean;
+  /**
+   * Real-time (SCHED_RR) priority of the media worker threads, 1–99, on Linux; 0 = normal
+   * scheduling. Needs root or CAP_SYS_NICE; without it the workers run normally and say why.
+   */
+  mediaRtPriority: number;
   /** Serve the built web app from web/dist (production); tests and `npm start` use it. */
   webDistDir: string;
 }
@@ -84,6 +92,7 @@ const EnvSchema = z.object({
   ICE_SERVERS: z.string().default(''),
   RECORD_RAW: bool.default(false),
   SRTP_FAST_PATH: bool.default(true),
+  MEDIA_RT_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
 });
 
 export class ConfigError extends Error {
@@ -135,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     iceServers: splitList(e.ICE_SERVERS),
     recordRaw: e.RECORD_RAW,
     srtpFastPath: e.SRTP_FAST_PATH,
+    mediaRtPriority: e.MEDIA_RT_PRIORITY,
     webDistDir: path.join(PROJECT_ROOT, 'web', 'dist'),
   };
   return { ...config, ...overrides };

@@ -20,6 +20,9 @@ export interface HopClockStats {
   busyP50Ms: number;
   busyP95Ms: number;
   busyMaxMs: number;
+  /** How long after its due time a hop started (timer lateness, other work on the thread), p95 and max. */
+  startDelayP95Ms: number;
+  startDelayMaxMs: number;
 }
 
 export class HopClock {
@@ -32,6 +35,8 @@ export class HopClock {
   private skippedHops = 0;
   private busyMaxMs = 0;
   private readonly busy = new LatencyHistogram(0.05, 100);
+  private readonly startDelay = new LatencyHistogram(0.05, 100);
+  private startDelayMaxMs = 0;
   /** [due, ended] of the latest late hops, flat, for matching them with GC pauses. */
   private readonly lateWindows: number[] = [];
   /** [start, end] of the latest GC pauses of this thread, flat (fed by a PerformanceObserver). */
@@ -88,6 +93,9 @@ export class HopClock {
     while (due <= now + 0.5) {
       this.n++;
       const started = performance.now();
+      const delay = started - due;
+      this.startDelay.record(delay);
+      if (delay > this.startDelayMaxMs) this.startDelayMaxMs = delay;
       this.onHop(started);
       const ended = performance.now();
       this.hops++;
@@ -119,6 +127,8 @@ export class HopClock {
       busyP50Ms: this.busy.percentile(50),
       busyP95Ms: this.busy.percentile(95),
       busyMaxMs: this.busyMaxMs,
+      startDelayP95Ms: this.startDelay.percentile(95),
+      startDelayMaxMs: this.startDelayMaxMs,
     };
   }
 
@@ -133,6 +143,8 @@ export class HopClock {
     this.skippedHops = 0;
     this.busyMaxMs = 0;
     this.busy.reset();
+    this.startDelayMaxMs = 0;
+    this.startDelay.reset();
   }
 }
 

@@ -1,13 +1,16 @@
 // Entry point of a media worker thread: owns its sessions and the one hop
 // clock that drives them. Speaks only the protocol of worker-protocol.ts.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { Denoiser } from '../denoise/denoiser.js';
 import { loadEngineRuntime, type EngineRuntime } from '../denoise/engines.js';
 import { HopClock } from './hop-clock.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { MediaError, type SessionSummary } from './media-plane.js';
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
+import { requestRealtimePriority, type ThreadScheduling } from './realtime-priority.js';
 import { messageOf, StreamSession } from './stream-session.js';
 import {
   WorkerRequestSchema,
@@ -51,7 +54,10 @@ class MediaWorker {
   private readonly entries = new Map<string, Entry>();
   private groups: Group[] = [];
   private readonly clock = new HopClock((now) => this.hop(now));
+  /** Time per hop in each phase, summed over the groups: where a slow hop's time went. */
+  private readonly phases = { pull: new LatencyHistogram(0.05, 100), denoise: new LatencyHistogram(0.05, 100), deliver: new LatencyHistogram(0.05, 100) };
   private shuttingDown = false;
+  private scheduling: ThreadScheduling = { tid: null, policy: 'unknown', priority: 0, fallback: null };
 
   constructor(
     private readonly config: Config,
@@ -59,6 +65,10 @@ class MediaWorker {
   ) {}
 
   async init(): Promise<void> {
+    this.scheduling = requestRealtimePriority(this.config.mediaRtPriority);
+    if (this.scheduling.fallback !== null) {
+      this.log('warn', 'media worker runs without real-time priority: hops may be late on a busy machine', { reason: this.scheduling.fallback });
+    }
     const { runtime, fallbackReason } = await this.runtime(this.config.denoiseEngine);
     warmUp(runtime);
     this.send({ type: 'ready', engine: runtime.engine, fallbackReason });
@@ -181,9 +191,13 @@ class MediaWorker {
   /** One 10 ms hop for every session: pull, denoise (batched per runtime), deliver. */
   private hop(now: number): void {
     const groups = this.groups;
+    let pullMs = 0;
+    let denoiseMs = 0;
+    let deliverMs = 0;
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
       const entries = group.entries;
+      const t0 = performance.now();
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         try {
@@ -192,6 +206,7 @@ class MediaWorker {
           this.hopFailed(e, 'pull', err);
         }
       }
+      const t1 = performance.now();
       const many = group.runtime.processMany;
       let batched = false;
       if (many !== undefined && entries.length > 1) {
@@ -202,16 +217,30 @@ class MediaWorker {
           this.log('error', 'processMany failed; denoising stream by stream', { engine: group.runtime.engine, error: messageOf(err) });
         }
       }
+      let denoiseOneByOne = 0;
+      const t2 = performance.now();
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i]!;
         try {
-          const out = batched ? e.output : e.session.denoiser.process(e.session.input);
+          let out = e.output;
+          if (!batched) {
+            const t = performance.now();
+            out = e.session.denoiser.process(e.session.input);
+            denoiseOneByOne += performance.now() - t;
+          }
           e.session.deliver(out);
         } catch (err) {
           this.hopFailed(e, 'denoise/deliver', err);
         }
       }
+      const t3 = performance.now();
+      pullMs += t1 - t0;
+      denoiseMs += t2 - t1 + denoiseOneByOne;
+      deliverMs += t3 - t2 - denoiseOneByOne;
     }
+    this.phases.pull.record(pullMs);
+    this.phases.denoise.record(denoiseMs);
+    this.phases.deliver.record(deliverMs);
   }
 
   private hopFailed(entry: Entry, stage: string, err: unknown): void {
@@ -229,14 +258,22 @@ class MediaWorker {
   private stats(resetLatency: boolean): WorkerStats {
     const perSession = [...this.entries.values()].map((e) => e.session.stats());
     const clock = this.clock.stats();
+    const phases = {
+      pull: this.phases.pull.toJSON(),
+      denoise: this.phases.denoise.toJSON(),
+      deliver: this.phases.deliver.toJSON(),
+    };
     if (resetLatency) {
       for (const e of this.entries.values()) e.session.resetLatencyStats();
       this.clock.resetStats();
+      for (const h of Object.values(this.phases)) h.reset();
     }
     return {
       sessions: this.entries.size,
       listeners: perSession.reduce((n, s) => n + s.listeners, 0),
       clock,
+      phases,
+      scheduling: this.scheduling,
       perSession,
     };
   }

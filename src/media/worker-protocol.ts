@@ -5,6 +5,9 @@
 // clear protocol error, not as undefined behaviour on the other.
 import { z } from 'zod';
 import type { HopClockStats } from './hop-clock.js';
+import type { LatencyHistogram } from './latency-histogram.js';
+import type { ThreadScheduling } from './realtime-priority.js';
+import type { SessionStats } from './stream-session.js';
 
 const engine = z.enum(['dfn3', 'rnnoise', 'none']);
 const denoiseParams = z.object({ attenLimDb: z.number().min(0).max(100).nullable() });
@@ -89,5 +92,9 @@ export interface WorkerStats {
   sessions: number;
   listeners: number;
   clock: HopClockStats;
-  perSession: unknown[];
+  /** Per hop, ms spent pulling input, denoising and delivering (encode + fan-out), summed over sessions. */
+  /** How the worker thread is scheduled (real-time or not, and why not). */
+  scheduling: ThreadScheduling;
+  phases: Record<'pull' | 'denoise' | 'deliver', ReturnType<LatencyHistogram['toJSON']>>;
+  perSession: SessionStats[];
 }

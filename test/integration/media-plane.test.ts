@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import wavefile from 'wavefile';
 import type { DenoiseEngineName } from '../../src/config.js';
 import { MediaError } from '../../src/media/media-plane.js';
+import type { SessionStats } from '../../src/media/stream-session.js';
 import type { WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
 import { openMediaPlane, type MediaPlaneHarness } from './media-plane-harness.js';
 import { loadSharedAudio, TestBroadcaster, TestListener, type Impairment } from './media-peers.js';
@@ -62,6 +63,12 @@ async function closeAll(b: TestBroadcaster, ls: TestListener[]) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function sessionStats(of: WorkerPoolMediaPlane, sessionId: string): Promise<SessionStats> {
+  const stats = (await of.workerStats()).flatMap((w) => w.perSession).find((s) => s.sessionId === sessionId);
+  assert.ok(stats, `stats of session ${sessionId}`);
+  return stats;
+}
+
 /** Median over 100 ms windows of the correlation between ref and x, each window aligned. */
 function similarity(ref: Float32Array, x: Float32Array): { first: number; median: number; windows: number } {
   // x may start with seconds of silence (the session was live before the broadcaster played).
@@ -96,6 +103,11 @@ describe('media plane (werift peers, worker threads)', () => {
       assert.ok(sim.windows > 20, `${sim.windows} windows compared`);
       assert.ok(sim.median > 0.9, `listener correlates with the input: ${sim.median.toFixed(3)}`);
     }
+    // After werift delivered the first packet, the SRTP fast receive path took every other one.
+    const { receive } = await sessionStats(plane, sessionId);
+    assert.equal(receive.path, 'fast', receive.fallback ?? '');
+    assert.equal(receive.rejected, 0);
+    assert.ok(receive.packets >= input.length / 960 - 5, `${receive.packets} packets came the fast way`);
     const summary = await plane.stopSession(sessionId, 'stopped');
     assert.equal(summary?.engine, 'none');
     assert.equal(await plane.stopSession(sessionId, 'stopped'), null, 'stopping twice is harmless');
@@ -158,9 +170,10 @@ describe('media plane (werift peers, worker threads)', () => {
     };
     await b.play(input, impair);
     await sleep(300);
-    const [stats] = (await plane.workerStats()).flatMap((w) => w.perSession as { sessionId: string; packetsOut: number; jitter: { lost: number; recovered: number } }[]).filter((s) => s.sessionId === sessionId);
-    assert.ok(stats, 'session stats');
+    const stats = await sessionStats(plane, sessionId);
     assert.ok(stats.jitter.lost + stats.jitter.recovered > 0, 'loss was seen and concealed');
+    assert.equal(stats.receive.path, 'fast', 'reordered packets stay on the fast receive path');
+    assert.equal(stats.receive.rejected, 0);
     for (const l of ls) {
       // The server kept sending 20 ms packets the whole time: listeners got a gap-free timeline.
       const expectedPackets = input.length / 960;
@@ -186,6 +199,17 @@ describe('media plane (werift peers, worker threads)', () => {
     assert.ok(perSecond > 80, `${perSecond.toFixed(0)} packets per second of audio`);
     await plane.stopSession(sessionId, 'stopped');
     await closeAll(b, ls);
+  });
+
+  it('media workers run their hops real-time (SCHED_RR, MEDIA_RT_PRIORITY) when the process may, and say why not otherwise', async () => {
+    const workers = await plane.workerStats();
+    assert.equal(workers.length, 2);
+    for (const w of workers) {
+      assert.ok(w.scheduling.tid !== null, 'the worker knows its own thread id');
+      if (process.getuid?.() === 0) assert.deepEqual(w.scheduling, { tid: w.scheduling.tid, policy: 'SCHED_RR', priority: 10, fallback: null });
+      else assert.match(w.scheduling.fallback ?? '', /CAP_SYS_NICE/);
+    }
+    assert.notEqual(workers[0]!.scheduling.tid, workers[1]!.scheduling.tid);
   });
 
   it('refuses the listener over the limit with listener-limit, and frees places when listeners leave', async () => {
@@ -267,5 +291,35 @@ describe('media plane (werift peers, worker threads)', () => {
     assert.ok(mine.summary.recording);
     assert.equal(plane.hasSession(sessionId), false);
     await assert.rejects(startSession('none'), (e: unknown) => e instanceof MediaError && e.code === 'worker-unavailable');
+  });
+});
+
+describe('media plane with SRTP_FAST_PATH=0 (werift sends and receives every packet)', () => {
+  const input = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 2);
+  let own: MediaPlaneHarness;
+
+  before(async () => {
+    own = await openMediaPlane({ mediaWorkers: 1, srtpFastPath: false });
+  });
+
+  after(async () => {
+    await own?.close();
+  });
+
+  it('the listener hears the broadcaster, and the stats say werift received it', async () => {
+    const sessionId = 'werift-only';
+    await own.plane.startSession({ sessionId, ownerId: 1, ownerName: 'u', engine: 'none', denoise: { attenLimDb: null }, recording: null, maxListeners: 2 });
+    const b = new TestBroadcaster();
+    await b.accept(await own.plane.answerBroadcaster(sessionId, await b.offer()));
+    const l = new TestListener();
+    await l.accept(await own.plane.addListener(sessionId, 'l0', await l.offer()));
+    await b.play(input);
+    await sleep(200);
+    const sim = similarity(input, l.received());
+    assert.ok(sim.median > 0.9, `listener correlates with the input: ${sim.median.toFixed(3)}`);
+    const { receive } = await sessionStats(own.plane, sessionId);
+    assert.deepEqual(receive, { path: 'werift', fallback: null, packets: 0, rejected: 0 });
+    await own.plane.stopSession(sessionId, 'stopped');
+    await closeAll(b, [l]);
   });
 });

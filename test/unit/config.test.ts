@@ -9,9 +9,16 @@ test('config uses embedded defaults when the environment is empty', () => {
   assert.equal(c.redisUrl, undefined);
   assert.equal(c.denoiseEngine, 'dfn3');
   assert.equal(c.srtpFastPath, true);
+  assert.equal(c.mediaRtPriority, 10);
 });
 
-test('SRTP_FAST_PATH=0 sends listener RTP through werift; a non-boolean is refused', () => {
+test('MEDIA_RT_PRIORITY takes 0 (off) to 99; anything else is refused', () => {
+  assert.equal(loadConfig({ MEDIA_RT_PRIORITY: '0' }).mediaRtPriority, 0);
+  assert.equal(loadConfig({ MEDIA_RT_PRIORITY: '99' }).mediaRtPriority, 99);
+  for (const bad of ['100', '-1', '2.5', 'high']) assert.throws(() => loadConfig({ MEDIA_RT_PRIORITY: bad }), /MEDIA_RT_PRIORITY/, bad);
+});
+
+test('SRTP_FAST_PATH=0 sends and receives RTP through werift; a non-boolean is refused', () => {
   assert.equal(loadConfig({ SRTP_FAST_PATH: '0' }).srtpFastPath, false);
   assert.equal(loadConfig({ SRTP_FAST_PATH: 'true' }).srtpFastPath, true);
   assert.throws(() => loadConfig({ SRTP_FAST_PATH: 'maybe' }), /SRTP_FAST_PATH/);
