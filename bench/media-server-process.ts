@@ -59,13 +59,19 @@ export class MediaServerProcess {
   }
 }
 
+/** Environment variables the bench server takes over from the bench's own environment. */
+const MEDIA_ENV = ['DFN_MODEL_DIR', 'MEDIA_WORKERS', 'MEDIA_RT_PRIORITY'] as const;
+
 async function serve(): Promise<void> {
   let plane: WorkerPoolMediaPlane | null = null;
   const log = { debug() {}, info() {}, warn() {}, error: (o: object, m: string) => console.error('[server]', m, o) };
   const run = async (c: Command): Promise<unknown> => {
     switch (c.cmd) {
       case 'start': {
-        const config = loadConfig({ DATA_DIR: '/tmp/hushcast-bench', LOG_LEVEL: 'warn' }, c.overrides);
+        // The media plane's own settings come from the environment as in the server (A/B runs).
+        const env: Record<string, string | undefined> = { DATA_DIR: '/tmp/hushcast-bench', LOG_LEVEL: 'warn' };
+        for (const k of MEDIA_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
+        const config = loadConfig(env, c.overrides);
         plane = await createMediaPlane(config, log);
         return plane.engineStatus();
       }
