@@ -82,7 +82,11 @@ describe('media plane (werift peers, worker threads)', () => {
   const input = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 4);
 
   before(async () => {
-    harness = await openMediaPlane({ mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS });
+    // Normal scheduling here: with real-time workers the first werift-to-werift DTLS handshake
+    // of this file stalled in 3 of 5 runs that followed media-ice-failure.test.ts (werift's
+    // DTLS state machine is sensitive to how fast the other side answers). Browsers, the real
+    // clients, run against real-time workers in the e2e tests; see the closing notes.
+    harness = await openMediaPlane({ mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS, mediaRtPriority: 0 });
     ({ plane, dir, ended } = harness);
   });
 
@@ -201,17 +205,6 @@ describe('media plane (werift peers, worker threads)', () => {
     await closeAll(b, ls);
   });
 
-  it('media workers run their hops real-time (SCHED_RR, MEDIA_RT_PRIORITY) when the process may, and say why not otherwise', async () => {
-    const workers = await plane.workerStats();
-    assert.equal(workers.length, 2);
-    for (const w of workers) {
-      assert.ok(w.scheduling.tid !== null, 'the worker knows its own thread id');
-      if (process.getuid?.() === 0) assert.deepEqual(w.scheduling, { tid: w.scheduling.tid, policy: 'SCHED_RR', priority: 10, fallback: null });
-      else assert.match(w.scheduling.fallback ?? '', /CAP_SYS_NICE/);
-    }
-    assert.notEqual(workers[0]!.scheduling.tid, workers[1]!.scheduling.tid);
-  });
-
   it('refuses the listener over the limit with listener-limit, and frees places when listeners leave', async () => {
     const { sessionId } = await startSession('none', { maxListeners: 2 });
     const { b, ls } = await connect(sessionId, 2);
@@ -321,5 +314,28 @@ describe('media plane with SRTP_FAST_PATH=0 (werift sends and receives every pac
     assert.deepEqual(receive, { path: 'werift', fallback: null, packets: 0, rejected: 0 });
     await own.plane.stopSession(sessionId, 'stopped');
     await closeAll(b, [l]);
+  });
+});
+
+describe('media plane scheduling', () => {
+  let own: MediaPlaneHarness;
+
+  before(async () => {
+    own = await openMediaPlane({ mediaWorkers: 2 });
+  });
+
+  after(async () => {
+    await own?.close();
+  });
+
+  it('media workers run their hops real-time (SCHED_RR, MEDIA_RT_PRIORITY) when the process may, and say why not otherwise', async () => {
+    const workers = await own.plane.workerStats();
+    assert.equal(workers.length, 2);
+    for (const w of workers) {
+      assert.ok(w.scheduling.tid !== null, 'the worker knows its own thread id');
+      if (process.getuid?.() === 0) assert.deepEqual(w.scheduling, { tid: w.scheduling.tid, policy: 'SCHED_RR', priority: 10, fallback: null });
+      else assert.match(w.scheduling.fallback ?? '', /CAP_SYS_NICE/);
+    }
+    assert.notEqual(workers[0]!.scheduling.tid, workers[1]!.scheduling.tid);
   });
 });
