@@ -86,20 +86,21 @@ function hmacTag(authKey: Buffer, portion: Buffer, rocBytes: Buffer): Buffer {
 }
 
 /**
- * SRTP protection of one RTP stream that we number ourselves: 12-byte header, no CSRCs or
- * extensions. Keeps its own rollover counter.
+ * What both directions keep for one SSRC: keys, the IV, the rollover counter and a sequence
+ * number: the last one protected (sender) or the highest one authenticated (receiver, RFC
+ * 3711's s_l). `resume` continues where werift's own SRTP state for the SSRC stands.
  */
-export class SrtpStreamProtector {
+abstract class SrtpStreamState {
   readonly tagLength: number;
-  private readonly ivs: StreamIv;
-  private readonly roc = Buffer.alloc(4);
-  private rolloverCounter = 0;
-  private lastSeq = -1;
+  protected readonly ivs: StreamIv;
+  protected readonly rocBytes = Buffer.alloc(4);
+  protected rolloverCounter = 0;
+  /** -1 before the first packet. */
+  protected lastSeq = -1;
 
   constructor(
-    private readonly keys: SrtpKeys,
+    protected readonly keys: SrtpKeys,
     readonly ssrc: number,
-    /** Where a stream werift already started stands (sequence number of its last packet, ROC). */
     resume?: SrtpPosition,
   ) {
     this.ivs = new StreamIv(keys, ssrc);
@@ -110,11 +111,17 @@ export class SrtpStreamProtector {
     }
   }
 
-  /** Sequence number and ROC of the last packet protected (null before the first). */
+  /** Sequence number and ROC where the stream stands (null before the first packet). */
   get position(): SrtpPosition | null {
     return this.lastSeq < 0 ? null : { lastSeq: this.lastSeq, rolloverCounter: this.rolloverCounter };
   }
+}
 
+/**
+ * SRTP protection of one RTP stream that we number ourselves: 12-byte header, no CSRCs or
+ * extensions. Keeps its own rollover counter.
+ */
+export class SrtpStreamProtector extends SrtpStreamState {
   /** The SRTP packet for this RTP packet. Sequence numbers must only go forward (by any step < 2^15). */
   protect(seq: number, timestamp: number, marker: boolean, payloadType: number, payload: Buffer): Buffer {
     // We own the numbering: a smaller number than the last one means the 16-bit counter wrapped.
@@ -141,8 +148,8 @@ export class SrtpStreamProtector {
     } else {
       const cipher = createCipheriv('aes-128-ctr', this.keys.key, iv);
       cipher.update(payload).copy(out, RTP_HEADER);
-      this.roc.writeUInt32BE(roc, 0);
-      hmacTag(this.keys.authKey, out.subarray(0, RTP_HEADER + length), this.roc).copy(out, RTP_HEADER + length, 0, HMAC_TAG);
+      this.rocBytes.writeUInt32BE(roc, 0);
+      hmacTag(this.keys.authKey, out.subarray(0, RTP_HEADER + length), this.rocBytes).copy(out, RTP_HEADER + length, 0, HMAC_TAG);
     }
     return out;
   }
@@ -158,37 +165,13 @@ export type UnprotectFailure = 'malformed' | 'auth';
  * forged or corrupt packet changes nothing. After a successful unprotect() the header
  * fields of that packet are in seq, timestamp, payloadType and marker.
  */
-export class SrtpStreamUnprotector {
-  readonly tagLength: number;
+export class SrtpStreamUnprotector extends SrtpStreamState {
   seq = 0;
   timestamp = 0;
   payloadType = 0;
   marker = false;
   /** Why the last unprotect() returned null. */
   failure: UnprotectFailure | null = null;
-  private readonly ivs: StreamIv;
-  private readonly roc = Buffer.alloc(4);
-  private rolloverCounter = 0;
-  /** Highest sequence number authenticated so far (s_l); -1 before the first. */
-  private highestSeq = -1;
-
-  constructor(
-    private readonly keys: SrtpKeys,
-    readonly ssrc: number,
-    /** Where werift's receiving of this stream stands, if it decrypted packets of it already. */
-    resume?: SrtpPosition,
-  ) {
-    this.ivs = new StreamIv(keys, ssrc);
-    this.tagLength = this.ivs.tagLength;
-    if (resume) {
-      this.highestSeq = resume.lastSeq & 0xffff;
-      this.rolloverCounter = resume.rolloverCounter >>> 0;
-    }
-  }
-
-  get position(): SrtpPosition | null {
-    return this.highestSeq < 0 ? null : { lastSeq: this.highestSeq, rolloverCounter: this.rolloverCounter };
-  }
 
   /** The RTP payload (padding removed), or null with `failure` set. The packet must carry this stream's SSRC. */
   unprotect(packet: Buffer): Buffer | null {
@@ -206,7 +189,7 @@ export class SrtpStreamUnprotector {
 
     const seq = (packet[2]! << 8) | packet[3]!;
     // RFC 3711 §3.3.1: the ROC this packet was sent with, guessed from the highest seen.
-    const s = this.highestSeq;
+    const s = this.lastSeq;
     let roc = this.rolloverCounter;
     if (s >= 0) {
       if (s < 0x8000) {
@@ -229,8 +212,8 @@ export class SrtpStreamUnprotector {
         return this.fail('auth');
       }
     } else {
-      this.roc.writeUInt32BE(roc, 0);
-      const tag = hmacTag(this.keys.authKey, packet.subarray(0, end), this.roc);
+      this.rocBytes.writeUInt32BE(roc, 0);
+      const tag = hmacTag(this.keys.authKey, packet.subarray(0, end), this.rocBytes);
       if (!timingSafeEqual(tag.subarray(0, HMAC_TAG), packet.subarray(end))) return this.fail('auth');
       plain = createDecipheriv('aes-128-ctr', this.keys.key, iv).update(ciphertext);
     }
@@ -245,9 +228,9 @@ export class SrtpStreamUnprotector {
     // Authenticated: the stream's position may move now.
     if (s < 0 || roc === ((this.rolloverCounter + 1) >>> 0)) {
       this.rolloverCounter = roc;
-      this.highestSeq = seq;
+      this.lastSeq = seq;
     } else if (roc === this.rolloverCounter && seq > s) {
-      this.highestSeq = seq;
+      this.lastSeq = seq;
     }
     this.seq = seq;
     this.timestamp = packet.readUInt32BE(4);
