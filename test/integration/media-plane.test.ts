@@ -112,6 +112,13 @@ describe('media plane (werift peers, worker threads)', () => {
     assert.equal(receive.path, 'fast', receive.fallback ?? '');
     assert.equal(receive.rejected, 0);
     assert.ok(receive.packets >= input.length / 960 - 5, `${receive.packets} packets came the fast way`);
+    // The worker that hosts it timed each hop's phases and how late each hop started.
+    const host = (await plane.workerStats()).find((w) => w.perSession.some((p) => p.sessionId === sessionId))!;
+    for (const phase of ['pull', 'denoise', 'deliver'] as const) {
+      assert.ok(host.phases[phase].count >= 300, `${phase} timed on every hop (${host.phases[phase].count})`);
+      assert.ok(host.phases[phase].p95 < host.clock.busyMaxMs + 0.05, `${phase} p95 within the longest hop`);
+    }
+    assert.ok(host.clock.startDelayP95Ms >= 0 && host.clock.startDelayMaxMs >= host.clock.startDelayP95Ms - 0.05);
     const summary = await plane.stopSession(sessionId, 'stopped');
     assert.equal(summary?.engine, 'none');
     assert.equal(await plane.stopSession(sessionId, 'stopped'), null, 'stopping twice is harmless');

@@ -1,14 +1,19 @@
 // A ListenerPeer (server side) sends through the SRTP fast path to a real werift
 // listener over UDP: every packet arrives intact, and werift's RTCP sender reports
 // (built from the fields the fast path keeps) describe what was actually sent.
+// A server-side broadcaster connection receives through the SRTP fast receive path:
+// every packet after werift's first reaches the sink, werift's books (receiver
+// statistics, RTCP receiver reports, SRTP state) count them, and werift takes over
+// seamlessly when the path is detached.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
-import { RTCPeerConnection, RtcpSrPacket, type RtcpPacket } from 'werift';
+import { RTCPeerConnection, RtcpRrPacket, RtcpSrPacket, type RtcpPacket, type RtpPacket } from 'werift';
 import { ListenerPeer } from '../../src/media/listener-peer.js';
-import { peerConfig } from '../../src/media/peer-config.js';
-import { TestListener } from './media-peers.js';
+import { answerOffer, peerConfig } from '../../src/media/peer-config.js';
+import { SrtpFastReceiver } from '../../src/media/srtp-fast-receiver.js';
+import { loadSharedAudio, TestBroadcaster, TestListener } from './media-peers.js';
 
 const ICE = { iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [] };
 const NTP_UNIX_OFFSET_S = 2_208_988_800;
@@ -93,6 +98,78 @@ describe('listener RTP through the SRTP fast path', () => {
     } finally {
       await plain.close();
       await other.close();
+    }
+  });
+});
+
+describe('broadcaster RTP through the SRTP fast receive path', () => {
+  it("takes every packet after werift's first, keeps werift's statistics, receiver reports and SRTP state true, and hands back on detach", async () => {
+    const server = new RTCPeerConnection(peerConfig(ICE));
+    const b = new TestBroadcaster();
+    try {
+      const viaWerift: number[] = [];
+      const viaFast = new Map<number, Buffer>();
+      let fast: SrtpFastReceiver | null = null;
+      let ssrc = 0;
+      // Subscribed before the offer is applied: werift announces the track while applying it.
+      server.onTrack.subscribe((track) =>
+        track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+          viaWerift.push(rtp.header.sequenceNumber);
+          if (fast) return;
+          ssrc = rtp.header.ssrc;
+          const attached = SrtpFastReceiver.attach(server.getTransceivers()[0]!.receiver, ssrc, rtp.header.payloadType, (seq, _ts, payload) => viaFast.set(seq, payload));
+          assert.ok(attached.ok, attached.ok ? '' : attached.reason);
+          fast = attached.receiver;
+        }),
+      );
+      const answer = await answerOffer(server, await b.offer(), [], () => {
+        for (const t of server.getTransceivers()) t.setDirection('recvonly');
+      });
+      const receiver = server.getTransceivers()[0]!.receiver;
+      const reports: RtcpRrPacket[] = [];
+      b.pc.getTransceivers()[0]!.sender.dtlsTransport.onRtcp.subscribe((rtcp: RtcpPacket) => {
+        if (rtcp instanceof RtcpRrPacket) reports.push(rtcp);
+      });
+      await b.accept(answer);
+      // Before werift has seen a packet of the stream there is nothing to take over from.
+      const early = SrtpFastReceiver.attach(receiver, 42, 111, () => {});
+      assert.equal(early.ok, false);
+
+      const audio = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 2.5);
+      await b.play(audio);
+      const packets = audio.length / 960;
+      for (let i = 0; i < 100 && viaWerift.length + viaFast.size < packets; i++) await sleep(10);
+
+      assert.ok(fast, 'the fast path attached');
+      const f = fast as SrtpFastReceiver;
+      assert.deepEqual(viaWerift, [1000], "werift delivered only the first packet");
+      assert.equal(viaFast.size, packets - 1, 'every later packet came the fast way (loopback)');
+      for (let i = 1; i < packets; i++) assert.ok(viaFast.get(1000 + i)?.length, `packet ${1000 + i} delivered with its payload`);
+      assert.equal(f.packets, packets - 1);
+      assert.equal(f.rejected, 0);
+      assert.equal(f.fallbackReason, null);
+
+      const internals = receiver as unknown as {
+        remoteStreams: Record<number, { packets_received: number; max_seq: number }>;
+        dtlsTransport: { srtp: { remoteContext: { srtpSSRCStates: Record<number, { lastSequenceNumber: number }> } } };
+      };
+      assert.equal(internals.remoteStreams[ssrc]!.packets_received, packets, "werift's receive statistics count both paths");
+      assert.equal(internals.remoteStreams[ssrc]!.max_seq, 1000 + packets - 1);
+      assert.equal(internals.dtlsTransport.srtp.remoteContext.srtpSSRCStates[ssrc]!.lastSequenceNumber, 1000 + packets - 1);
+      const blocks = reports.flatMap((r) => r.reports).filter((r) => r.ssrc === ssrc);
+      assert.ok(blocks.length >= 1, 'the broadcaster got receiver reports');
+      assert.ok(Math.max(...blocks.map((r) => r.highestSequence & 0xffff)) > 1000 + 20, 'receiver reports count packets the fast path took');
+
+      // Detached, werift decrypts the stream again from where the fast path left it.
+      f.detach();
+      const before = viaWerift.length;
+      await b.play(audio.subarray(0, 48_000 * 0.5));
+      for (let i = 0; i < 100 && viaWerift.length - before < 25; i++) await sleep(10);
+      assert.equal(viaWerift.length - before, 25, 'werift receives every packet after detach');
+      assert.equal(f.packets, packets - 1, 'and the fast path none');
+    } finally {
+      await b.close();
+      await server.close();
     }
   });
 });
