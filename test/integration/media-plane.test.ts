@@ -82,11 +82,7 @@ describe('media plane (werift peers, worker threads)', () => {
   const input = loadSharedAudio('noisy_snr0.wav').subarray(0, 48_000 * 4);
 
   before(async () => {
-    // Normal scheduling here: with real-time workers the first werift-to-werift DTLS handshake
-    // of this file stalled in 3 of 5 runs that followed media-ice-failure.test.ts (werift's
-    // DTLS state machine is sensitive to how fast the other side answers). Browsers, the real
-    // clients, run against real-time workers in the e2e tests; see the closing notes.
-    harness = await openMediaPlane({ mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS, mediaRtPriority: 0 });
+    harness = await openMediaPlane({ mediaWorkers: 2, noMediaTimeoutMs: NO_MEDIA_MS });
     ({ plane, dir, ended } = harness);
   });
 
@@ -322,21 +318,9 @@ describe('media plane with SRTP_FAST_PATH=0 (werift sends and receives every pac
     await own.plane.stopSession(sessionId, 'stopped');
     await closeAll(b, [l]);
   });
-});
-
-describe('media plane scheduling', () => {
-  let own: MediaPlaneHarness;
-
-  before(async () => {
-    own = await openMediaPlane({ mediaWorkers: 2 });
-  });
-
-  after(async () => {
-    await own?.close();
-  });
 
   it('media workers run their hops real-time (SCHED_RR, MEDIA_RT_PRIORITY) when the process may, and say why not otherwise', async () => {
-    const workers = await own.plane.workerStats();
+    const workers = await plane.workerStats();
     assert.equal(workers.length, 2);
     for (const w of workers) {
       assert.ok(w.scheduling.tid !== null, 'the worker knows its own thread id');
