@@ -302,12 +302,17 @@ describe('presence and friends in the browser', () => {
     await rae.context.clock.install();
     let sockets = 0;
     let dropPings = false;
+    let pongs = 0;
     await rae.context.routeWebSocket(/\/ws$/, (ws) => {
       sockets++;
       const srv = ws.connectToServer();
       ws.onMessage((m) => {
         if (dropPings && String(m).includes('"ping"')) return; // a dead path: the ping never arrives
         srv.send(m);
+      });
+      srv.onMessage((m) => {
+        if (String(m).includes('"pong"')) pongs++;
+        ws.send(m);
       });
     });
     const status = rae.page.getByTestId('connection-status');
@@ -317,7 +322,10 @@ describe('presence and friends in the browser', () => {
 
     // Answered pings: the socket stays.
     await rae.page.clock.fastForward(10_000);
-    await rae.page.waitForTimeout(200); // the pong's round trip (real network)
+    // The pong's round trip runs on the real network: wait for it, not for a guess of its time.
+    const deadline = Date.now() + 10_000;
+    while (pongs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pongs, 1, 'the server answered the ping');
     await rae.page.clock.fastForward(6_000);
     assert.equal(await status.getAttribute('data-state'), 'open');
     assert.equal(sockets, 1);
