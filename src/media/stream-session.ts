@@ -43,6 +43,8 @@ export interface SessionStats {
 }
 
 const SAMPLES_20MS = 960;
+/** werift retransmits a DTLS flight for ~33 s before it gives up (flight.ts: 10 retries, 0.5 s … 5.5 s apart). */
+export const HANDSHAKE_LIMIT_MS = 35_000;
 /** Up to this many listeners, 10 ms input is forwarded as 10 ms packets (see deliver). */
 const SHORT_PACKETS_MAX_LISTENERS = 32;
 /** Listeners served per slice of fan-out work (≈1–2 ms of werift sends). */
@@ -55,6 +57,9 @@ export class StreamSession {
   readonly input = new Float32Array(FRAME_SIZE);
 
   private readonly startedAtMs: number;
+  /** When the broadcaster's offer was answered and when its connection came up (0 = not yet). */
+  private answeredAtMs = 0;
+  private connectedAtMs = 0;
   private readonly decoder = new OpusDecoder();
   private readonly jitter: JitterBuffer;
   private readonly encoder = new OpusEncoder();
@@ -130,8 +135,10 @@ export class StreamSession {
       });
     });
     pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected' && this.connectedAtMs === 0) this.connectedAtMs = performance.now();
       if (s === 'failed') void this.endOnItsOwn('ice-failed');
     });
+    this.answeredAtMs = performance.now();
     try {
       return await answerOffer(
         pc,
@@ -210,8 +217,14 @@ export class StreamSession {
     const kind = this.jitter.processOutput(nowMs, this.input);
     this.frames[kind]++;
     this.rawRecorder?.write(this.input);
-    const lastPacket = Math.max(this.jitter.lastPacketAtMs, this.startedAtMs);
-    if (nowMs - lastPacket > this.config.noMediaTimeoutMs && this.state === 'live') {
+    // Silence is counted from the broadcaster's last packet, or from its connection coming up, or
+    // (no offer yet) from the session's start. While its handshake is still running the limit is
+    // the handshake's: DTLS over a lossy path retransmits for seconds, and a handshake that
+    // cannot finish fails by itself (ice-failed) before HANDSHAKE_LIMIT_MS.
+    const lastPacket = Math.max(this.jitter.lastPacketAtMs, this.connectedAtMs || this.startedAtMs);
+    const handshaking = this.answeredAtMs > 0 && this.connectedAtMs === 0;
+    const limit = handshaking ? Math.max(this.config.noMediaTimeoutMs, HANDSHAKE_LIMIT_MS) : this.config.noMediaTimeoutMs;
+    if (nowMs - lastPacket > limit && this.state === 'live') {
       void this.endOnItsOwn('no-media');
     }
   }
