@@ -7,8 +7,7 @@
 // so the carried state is K partial sums of the OUTPUT (K × 10 × 96 = 3,840 floats). Zero initial
 // sums equal the zero time-padding of the export; the bias is added once, in the newest tap.
 // The K + 1 taps run as ONE grouped conv (see below), the FIR as a few Slice/Add/Concat nodes.
-import type { StateSpec } from './graph-rewrite.js';
-import { type Attr, type Graph, type Node, type Tensor, attr, index, int64Tensor, makeNode, num, onnx } from './onnx-graph.js';
+import { type Attr, type Graph, type Node, type StateSpec, type Tensor, attr, index, int64Tensor, makeNode, num, onnx } from './onnx-graph.js';
 
 function floats(t: Tensor): Float32Array {
   if (t.rawData && t.rawData.length > 0) return new Float32Array(new Uint8Array(t.rawData).buffer);

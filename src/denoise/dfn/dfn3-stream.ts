@@ -3,8 +3,21 @@
 import type { DenoiseEngineName } from '../../config.js';
 import type { DenoiseParams, Denoiser } from '../denoiser.js';
 import { FRAME_SIZE } from '../denoiser.js';
-import type { Dfn3Runtime } from './runtime.js';
-import { DfnStreamDsp } from './stream-dsp.js';
+import { type DfnDspShared, DfnStreamDsp } from './stream-dsp.js';
+
+type DspOptions = NonNullable<ConstructorParameters<typeof DfnStreamDsp>[1]>;
+
+/** What a stream needs from the runtime that owns its model slot (implemented by Dfn3Runtime). */
+export interface Dfn3StreamHost {
+  readonly latencyFrames: number;
+  readonly shared: DfnDspShared;
+  readonly options: { thresholds?: DspOptions['thresholds']; postFilterBeta?: DspOptions['postFilterBeta'] };
+  processOne(stream: Dfn3Stream, input: Float32Array, output: Float32Array): void;
+  zeroState(slot: number): void;
+  release(stream: Dfn3Stream): void;
+  modelOutputs(slot: number): { lsnr: number; m: Float32Array; coefs: Float32Array };
+  enhance(stream: Dfn3Stream, dsp: DfnStreamDsp, output: Float32Array): void;
+}
 
 /** One stream's denoiser: host DSP state here, model state in its runtime slot. */
 export class Dfn3Stream implements Denoiser {
@@ -20,7 +33,7 @@ export class Dfn3Stream implements Denoiser {
   private readonly out = new Float32Array(FRAME_SIZE);
 
   constructor(
-    readonly runtime: Dfn3Runtime,
+    readonly runtime: Dfn3StreamHost,
     slot: number,
     params: DenoiseParams,
   ) {

@@ -27,21 +27,14 @@ import {
   num,
   onnx,
   tensorInts,
+  type StateSpec,
   UnsupportedExportError,
   valueInfo,
 } from './onnx-graph.js';
 
 export { UnsupportedExportError };
+export type { StateSpec };
 
-/** One carried state tensor: fed as `input`, its next value comes out as `output`. */
-export interface StateSpec {
-  input: string;
-  output: string;
-  /** Shape with the batch dimension as -1. */
-  shape: number[];
-  /** Axis of the batch dimension (0 for contexts, 1 for GRU states [1, B, H]). */
-  batchAxis: number;
-}
 
 export interface StatefulGraph {
   /** Serialized ONNX model. */

@@ -126,3 +126,13 @@ export function ancestors(start: string, producer: Map<string, Node>): Node[] {
   }
   return [...seen];
 }
+
+/** One carried state tensor: fed as `input`, its next value comes out as `output`. */
+export interface StateSpec {
+  input: string;
+  output: string;
+  /** Shape with the batch dimension as -1. */
+  shape: number[];
+  /** Axis of the batch dimension (0 for contexts, 1 for GRU states [1, B, H]). */
+  batchAxis: number;
+}

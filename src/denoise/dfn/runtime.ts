@@ -12,7 +12,7 @@ import type { StageThresholds } from './deep-filter.js';
 import type { DfnParams } from './dfn-config.js';
 import { type StatefulGraph, buildStatefulGraph } from './graph-rewrite.js';
 import { DfnModelError, readDfnModel } from './model-files.js';
-import { Dfn3Stream } from './dfn3-stream.js';
+import { Dfn3Stream, type Dfn3StreamHost } from './dfn3-stream.js';
 import { DfnDspShared, type DfnStreamDsp } from './stream-dsp.js';
 import { type Feeds, type Fetches, SyncSession, tensor } from './sync-session.js';
 
@@ -60,7 +60,7 @@ interface RunViews {
   fetches: Fetches;
 }
 
-export class Dfn3Runtime implements EngineRuntime {
+export class Dfn3Runtime implements EngineRuntime, Dfn3StreamHost {
   readonly engine: DenoiseEngineName = 'dfn3';
   readonly shared: DfnDspShared;
   private capacity = 0;
