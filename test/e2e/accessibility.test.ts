@@ -2,7 +2,7 @@
 // critical violation, in the light and dark theme, at desktop and phone size.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import {
   type TestServer,

@@ -10,3 +10,10 @@ export function timeAgo(iso: string, now = Date.now()): string {
   if (h < 24) return `${h} h ago`;
   return new Date(t).toLocaleDateString();
 }
+
+/** A time of day as people write it in their locale: "5:37 PM", "17:37" (the hour never zero-padded). */
+export function clockTime(iso: string, locale?: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  return new Date(t).toLocaleTimeString(locale, { hour: 'numeric', minute: '2-digit' });
+}

@@ -17,6 +17,7 @@ import { usePresence } from '../presence.js';
 import { Link } from '../router.js';
 import { RecordingsPanel } from '../recordings/recordings-panel.js';
 import { ListenPanel } from '../stream/listen-panel.js';
+import { clockTime } from '../time-ago.js';
 import { useAction } from '../use-action.js';
 
 type Lookup = { state: 'loading' } | { state: 'found'; relation: Relation } | { state: 'missing' } | { state: 'error'; message: string };
@@ -163,7 +164,7 @@ function describeRelation(relation: Relation | null, presence: Presence, liveSin
       return 'This is you.';
     case 'friend':
       if (presence === 'live') {
-        return liveSince ? `Live since ${new Date(liveSince).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}` : 'Live now';
+        return liveSince ? `Live since ${clockTime(liveSince)}` : 'Live now';
       }
       return presence === 'online' ? 'Online, not live right now' : 'Offline';
     case 'incoming':
