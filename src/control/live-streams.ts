@@ -457,13 +457,13 @@ function mapMediaError(err: unknown): unknown {
   if (!(err instanceof MediaError)) return err;
   switch (err.code) {
     case 'bad-sdp':
-      return new StreamError('BAD_SDP', `The SDP offer was rejected: ${err.message}`);
+      return new StreamError('BAD_SDP', 'The SDP offer could not be used; send an offer from a current browser.');
     case 'listener-limit':
       return new StreamError('LISTENER_LIMIT', 'This stream has reached its maximum number of listeners.');
     case 'no-such-session':
       return new StreamError('NO_SUCH_STREAM', 'That stream is no longer live.');
     case 'invalid-state':
-      return new StreamError('INVALID_STATE', err.message);
+      return new StreamError('INVALID_STATE', 'The stream cannot take this connection now (it already has one, or it has ended).');
     case 'worker-unavailable':
       return new StreamError('MEDIA_UNAVAILABLE', 'The media server is unavailable; please try again.');
   }

@@ -13,8 +13,9 @@ import { ListenerPeer } from './listener-peer.js';
 import { MediaError, type RecordingSummary, type SessionEndReason, type SessionSummary, type StartSessionOptions } from './media-plane.js';
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
-import { answerOffer, parseIceServers, peerConfig, sdpProblem } from './peer-config.js';
+import { answerOffer, parseIceServers, peerConfig } from './peer-config.js';
 import { WavRecorder } from './recorder.js';
+import { offerProblem } from './sdp-offer-check.js';
 import { SrtpFastReceiver } from './srtp-fast-receiver.js';
 
 export interface SessionHooks {
@@ -116,7 +117,7 @@ export class StreamSession {
 
   async answerBroadcaster(offerSdp: string): Promise<string> {
     this.assertLive();
-    const problem = sdpProblem(offerSdp, 'send');
+    const problem = offerProblem(offerSdp, 'send');
     if (problem) throw new MediaError('bad-sdp', problem);
     if (this.broadcaster) throw new MediaError('invalid-state', 'this stream already has a broadcaster connection');
     const pc = new RTCPeerConnection(peerConfig(this.config));
@@ -146,13 +147,15 @@ export class StreamSession {
       this.broadcaster = null;
       await pc.close().catch(() => {});
       if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
-      throw new MediaError('bad-sdp', `broadcaster offer rejected: ${messageOf(err)}`);
+      // werift's own exception text stays in the log: it is no message for a client.
+      this.hooks.warn('werift could not apply a broadcaster offer', { sessionId: this.id, error: messageOf(err) });
+      throw new MediaError('bad-sdp', 'the offer could not be applied');
     }
   }
 
   async addListener(listenerId: string, offerSdp: string): Promise<string> {
     this.assertLive();
-    const problem = sdpProblem(offerSdp, 'receive');
+    const problem = offerProblem(offerSdp, 'receive');
     if (problem) throw new MediaError('bad-sdp', problem);
     if (this.listeners.has(listenerId)) throw new MediaError('invalid-state', `listener ${listenerId} already connected`);
     if (this.listeners.size >= this.opts.maxListeners) {
@@ -169,7 +172,9 @@ export class StreamSession {
       return await peer.answer(offerSdp, this.iceServers, this.config.iceAnnouncedAddress);
     } catch (err) {
       await this.removeListener(listenerId);
-      throw new MediaError('bad-sdp', `listener offer rejected: ${messageOf(err)}`);
+      if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
+      this.hooks.warn('werift could not apply a listener offer', { sessionId: this.id, listenerId, error: messageOf(err) });
+      throw new MediaError('bad-sdp', 'the offer could not be applied');
     }
   }
 
