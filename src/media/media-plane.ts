@@ -37,12 +37,17 @@ export interface SessionSummary {
 
 export type SessionEndReason = 'stopped' | 'no-media' | 'ice-failed' | 'shutdown' | 'worker-crashed';
 
+/** Why the media plane dropped a listener on its own: ICE/DTLS failed, the peer closed, or it never connected in time. */
+export type ListenerEndReason = 'failed' | 'closed' | 'connect-timeout';
+
 export interface MediaPlaneEvents {
   /** The media plane ended a session on its own (no media, ICE/DTLS failure, worker crash). */
   sessionEnded: (summary: SessionSummary, reason: SessionEndReason) => void;
   /** Recording stopped (disk full, unwritable); the live stream goes on. */
   recordingFailed: (sessionId: string, message: string) => void;
   listenerCountChanged: (sessionId: string, listeners: number) => void;
+  /** The media plane dropped a listener on its own (not after removeListener). */
+  listenerEnded: (sessionId: string, listenerId: string, reason: ListenerEndReason) => void;
 }
 
 export interface MediaPlane {

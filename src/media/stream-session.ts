@@ -10,7 +10,14 @@ import { FRAME_SIZE, SAMPLE_RATE, type DenoiseParams, type Denoiser } from '../d
 import { JitterBuffer, type FrameKind } from './jitter-buffer.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { ListenerPeer } from './listener-peer.js';
-import { MediaError, type RecordingSummary, type SessionEndReason, type SessionSummary, type StartSessionOptions } from './media-plane.js';
+import {
+  type ListenerEndReason,
+  MediaError,
+  type RecordingSummary,
+  type SessionEndReason,
+  type SessionSummary,
+  type StartSessionOptions,
+} from './media-plane.js';
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
 import { answerOffer, parseIceServers, peerConfig } from './peer-config.js';
@@ -21,6 +28,8 @@ import { SrtpFastReceiver } from './srtp-fast-receiver.js';
 export interface SessionHooks {
   ended(summary: SessionSummary, reason: SessionEndReason): void;
   listenerCount(listeners: number): void;
+  /** A listener this session dropped on its own (failed, closed by the peer, never connected in time). */
+  listenerEnded(listenerId: string, reason: ListenerEndReason): void;
   recordingFailed(message: string): void;
   warn(message: string, fields?: Record<string, unknown>): void;
 }
@@ -97,7 +106,10 @@ export class StreamSession {
   constructor(
     private readonly opts: StartSessionOptions,
     readonly denoiser: Denoiser,
-    private readonly config: Pick<Config, 'noMediaTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers' | 'srtpFastPath'>,
+    private readonly config: Pick<
+      Config,
+      'noMediaTimeoutMs' | 'listenerConnectTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers' | 'srtpFastPath'
+    >,
     private readonly hooks: SessionHooks,
   ) {
     this.id = opts.sessionId;
@@ -161,18 +173,28 @@ export class StreamSession {
     if (this.listeners.size >= this.opts.maxListeners) {
       throw new MediaError('listener-limit', `this stream already has ${this.opts.maxListeners} listeners`);
     }
-    const peer = new ListenerPeer(listenerId, new RTCPeerConnection(peerConfig(this.config)), this.config.srtpFastPath, (p, why) => {
-      if (why === 'failed') this.hooks.warn('listener connection failed', { sessionId: this.id, listenerId: p.id });
-      void this.removeListener(p.id);
-    });
+    const peer = new ListenerPeer(
+      listenerId,
+      new RTCPeerConnection(peerConfig(this.config)),
+      this.config.srtpFastPath,
+      (p, why) => {
+        if (why !== 'closed') this.hooks.warn(`listener dropped: ${why}`, { sessionId: this.id, listenerId: p.id });
+        if (!this.listeners.has(p.id)) return;
+        void this.removeListener(p.id);
+        if (this.state === 'live') this.hooks.listenerEnded(p.id, why);
+      },
+      this.config.listenerConnectTimeoutMs,
+    );
     this.listeners.set(listenerId, peer);
     this.fanout = [...this.listeners.values()];
     this.hooks.listenerCount(this.listeners.size);
     try {
       return await peer.answer(offerSdp, this.iceServers, this.config.iceAnnouncedAddress);
     } catch (err) {
+      const removedMeanwhile = !this.listeners.has(listenerId);
       await this.removeListener(listenerId);
       if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
+      if (removedMeanwhile) throw new MediaError('invalid-state', 'the listener was removed while its offer was answered');
       this.hooks.warn('werift could not apply a listener offer', { sessionId: this.id, listenerId, error: messageOf(err) });
       throw new MediaError('bad-sdp', 'the offer could not be applied');
     }
