@@ -52,7 +52,7 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     db,
     media,
     notifier,
-    recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
+    recordings: streamRecordingRows(db, notifier, config, app.log),
     areFriends: (a, b) => areFriends(db, a, b),
     watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,

@@ -32,6 +32,11 @@ export interface SessionSummary {
   /** Engine actually used (may differ from the request after a fallback). */
   engine: DenoiseEngineName;
   durationMs: number;
+  /**
+   * Audio decoded from the broadcaster's packets (received or rebuilt from FEC; not
+   * concealment or silence), in ms; null when unknown (the worker crashed).
+   */
+  receivedAudioMs: number | null;
   recording: RecordingSummary | null;
 }
 

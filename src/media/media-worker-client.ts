@@ -167,7 +167,7 @@ export class MediaWorkerClient {
     this.sessions.clear();
     this.listeners.clear();
     for (const [sessionId, engine] of lost) {
-      this.events.sessionEnded({ sessionId, engine, durationMs: 0, recording: null }, 'worker-crashed');
+      this.events.sessionEnded({ sessionId, engine, durationMs: 0, receivedAudioMs: null, recording: null }, 'worker-crashed');
     }
     this.events.exited(this, why);
   }

@@ -367,7 +367,8 @@ export class StreamSession {
     this.decoder.close();
     this.denoiser.close();
     this.state = 'closed';
-    return { sessionId: this.id, engine: this.engine, durationMs, recording };
+    const receivedAudioMs = (this.frames.audio + this.frames.recovered) * (FRAME_SIZE / (SAMPLE_RATE / 1000));
+    return { sessionId: this.id, engine: this.engine, durationMs, receivedAudioMs, recording };
   }
 
   private openRecorders(rec: NonNullable<StartSessionOptions['recording']>): void {

@@ -59,6 +59,7 @@ export const SessionSummarySchema = z.object({
   sessionId,
   engine,
   durationMs: z.number(),
+  receivedAudioMs: z.number().nonnegative().nullable(),
   recording: RecordingSummarySchema.nullable(),
 });
 

@@ -56,6 +56,7 @@ class SessionSetMediaPlane implements MediaPlane {
       sessionId,
       engine: s.engine,
       durationMs: 1234,
+      receivedAudioMs: 1200,
       recording: s.recording ? { ...s.recording, durationMs: 1200, sizeBytes: 44 + 1200 * 96, sampleRate: 48000, complete: true, error: null } : null,
     };
   }
@@ -78,7 +79,7 @@ class SessionSetMediaPlane implements MediaPlane {
   endOnItsOwn(sessionId: string, reason: SessionEndReason): void {
     const s = this.sessions.get(sessionId)!;
     this.sessions.delete(sessionId);
-    this.events.emit('sessionEnded', { sessionId, engine: s.engine, durationMs: 10, recording: null }, reason);
+    this.events.emit('sessionEnded', { sessionId, engine: s.engine, durationMs: 10, receivedAudioMs: 0, recording: null }, reason);
   }
   async close(): Promise<void> {
     this.sessions.clear();
