@@ -39,6 +39,12 @@ export interface Config {
 
   mediaWorkers: number;
   maxListeners: number;
+  /** Listener peers one user may hold on one stream at a time (set up or connected). */
+  maxListenersPerUser: number;
+  /** A listener peer whose ICE/DTLS has not completed within this long is dropped, freeing its slot. */
+  listenerConnectTimeoutMs: number;
+  /** Recordings with less received audio than this are not kept (nor announced); 0 keeps any with some audio. */
+  minRecordingMs: number;
   noMediaTimeoutMs: number;
   /** Address announced in ICE candidates (public IP behind NAT). */
   iceAnnouncedAddress: string | undefined;
@@ -85,6 +91,9 @@ const EnvSchema = z.object({
   DFN_ATTEN_LIM_DB: z.coerce.number().min(0).max(100).optional(),
   MEDIA_WORKERS: optInt(1, 64),
   MAX_LISTENERS: z.coerce.number().int().min(1).max(10000).default(100),
+  MAX_LISTENERS_PER_USER: z.coerce.number().int().min(1).max(100).default(5),
+  LISTENER_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  MIN_RECORDING_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   NO_MEDIA_TIMEOUT_MS: z.coerce.number().int().min(500).default(5000),
   ICE_ANNOUNCED_ADDRESS: z.string().optional(),
   ICE_PORT_MIN: optInt(1024, 65535),
@@ -137,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dfnAttenLimDb: e.DFN_ATTEN_LIM_DB,
     mediaWorkers: e.MEDIA_WORKERS ?? Math.max(1, os.availableParallelism()),
     maxListeners: e.MAX_LISTENERS,
+    maxListenersPerUser: e.MAX_LISTENERS_PER_USER,
+    listenerConnectTimeoutMs: e.LISTENER_CONNECT_TIMEOUT_MS,
+    minRecordingMs: e.MIN_RECORDING_MS,
     noMediaTimeoutMs: e.NO_MEDIA_TIMEOUT_MS,
     iceAnnouncedAddress: e.ICE_ANNOUNCED_ADDRESS,
     icePortMin: e.ICE_PORT_MIN,

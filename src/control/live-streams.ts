@@ -4,11 +4,20 @@
 // last WebSocket closing, media-plane failure, shutdown) goes through end(),
 // which runs exactly once per session: media session stopped, recording row
 // finalized, ActiveStream row removed, friends and self told is_streaming:false.
+//
+// A listener may listen only while it is the broadcaster's friend, for the whole
+// life of its peer connection: its entry is registered (and counted against
+// MAX_LISTENERS_PER_USER) before the media plane is asked for anything, so a
+// friend_removed arriving at any moment finds it and revokes it; friendship is
+// checked again once it is registered, which covers an unfriend that committed
+// just before; and an entry revoked while the media plane was answering is taken
+// back out of the media plane before the request fails.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { DenoiseParams } from '../denoise/denoiser.js';
 import {
+  type ListenerEndReason,
   type SessionEndReason,
   type SessionSummary,
   MediaError,
@@ -95,6 +104,8 @@ interface ListenerEntry {
   sessionId: string;
   userId: number;
   username: string;
+  /** Set when the entry is dropped: why a request still setting it up must fail. */
+  revoked: StreamError | null;
 }
 
 export interface EndResult {
@@ -144,6 +155,14 @@ export class LiveStreams {
       'publishing listener_count failed',
     );
   };
+  /** The media plane dropped a listener (never connected in time, failed, closed by the peer): its slot is free again. */
+  private readonly onListenerEnded = (sessionId: string, listenerId: string, reason: ListenerEndReason): void => {
+    const entry = this.listeners.get(listenerId);
+    if (!entry || entry.sessionId !== sessionId) return;
+    this.listeners.delete(listenerId);
+    entry.revoked ??= new StreamError('INVALID_STATE', 'The listening connection ended before it was set up; please try again.');
+    this.deps.log.info({ sessionId, listener: entry.username, listenerId, reason }, 'listener dropped by the media plane');
+  };
   private readonly onRecordingFailed = (sessionId: string, message: string): void => {
     const live = this.bySession.get(sessionId);
     this.deps.log.warn({ sessionId, user: live?.owner.username, err: message }, 'recording stopped; the live stream goes on');
@@ -161,6 +180,7 @@ export class LiveStreams {
   constructor(private readonly deps: LiveStreamsDeps) {
     deps.media.on('sessionEnded', this.onSessionEnded);
     deps.media.on('listenerCountChanged', this.onListenerCount);
+    deps.media.on('listenerEnded', this.onListenerEnded);
     deps.media.on('recordingFailed', this.onRecordingFailed);
   }
 
@@ -247,7 +267,7 @@ export class LiveStreams {
     if (msg.type !== 'friend_removed') return;
     for (const entry of [...this.listeners.values()]) {
       if (entry.sessionId !== live.sessionId || entry.username !== msg.username) continue;
-      this.track(this.dropListener(entry), { sessionId: live.sessionId, listener: entry.username }, 'dropping an ex-friend listener failed');
+      this.track(this.dropListener(entry, notFriends()), { sessionId: live.sessionId, listener: entry.username }, 'dropping an ex-friend listener failed');
     }
   }
 
@@ -281,32 +301,59 @@ export class LiveStreams {
   }
 
   async addListener(listener: StreamUser, broadcaster: StreamUser | null, sdp: string): Promise<{ sdp: string; listener_id: string }> {
-    if (!broadcaster || broadcaster.id === listener.id || !(await this.deps.areFriends(listener.id, broadcaster.id))) {
-      throw new StreamError('NOT_FRIENDS', 'Only friends of a broadcaster can listen to their stream.');
-    }
+    if (!broadcaster || broadcaster.id === listener.id || !(await this.deps.areFriends(listener.id, broadcaster.id))) throw notFriends();
     const live = this.byUser.get(broadcaster.id);
     if (!live || live.ending) throw new StreamError('NOT_STREAMING', `${broadcaster.username} is not live right now.`, 404);
     await live.ready;
-    if (!this.bySession.has(live.sessionId)) throw new StreamError('NOT_STREAMING', `${broadcaster.username} is not live right now.`, 404);
-    const listenerId = randomUUID();
-    let answer: string;
-    try {
-      answer = await this.deps.media.addListener(live.sessionId, listenerId, sdp);
-    } catch (err) {
-      throw mapMediaError(err);
+    if (!this.bySession.has(live.sessionId) || live.ending) throw new StreamError('NOT_STREAMING', `${broadcaster.username} is not live right now.`, 404);
+    const { maxListenersPerUser } = this.deps.config;
+    let held = 0;
+    for (const e of this.listeners.values()) if (e.sessionId === live.sessionId && e.userId === listener.id) held++;
+    if (held >= maxListenersPerUser) {
+      throw new StreamError(
+        'USER_LISTENER_LIMIT',
+        `You are already listening to ${broadcaster.username} ${held} times (at most ${maxListenersPerUser}); close another tab or device first.`,
+      );
     }
-    this.listeners.set(listenerId, { listenerId, sessionId: live.sessionId, userId: listener.id, username: listener.username });
-    return { sdp: answer, listener_id: listenerId };
+    // Registered before anything is awaited: from here on friend_removed, going offline and the end of the stream find it.
+    const entry: ListenerEntry = { listenerId: randomUUID(), sessionId: live.sessionId, userId: listener.id, username: listener.username, revoked: null };
+    this.listeners.set(entry.listenerId, entry);
+    try {
+      // An unfriend committed before the registration published friend_removed before it could be seen: ask again.
+      if (!(await this.deps.areFriends(listener.id, broadcaster.id))) entry.revoked ??= notFriends();
+      if (entry.revoked) throw entry.revoked;
+      let answer: string;
+      try {
+        answer = await this.deps.media.addListener(live.sessionId, entry.listenerId, sdp);
+      } catch (err) {
+        throw entry.revoked ?? mapMediaError(err);
+      }
+      if (entry.revoked) {
+        // Dropped while the media plane was answering: its removal may have reached the worker first.
+        await this.removeFromMedia(entry);
+        throw entry.revoked;
+      }
+      return { sdp: answer, listener_id: entry.listenerId };
+    } catch (err) {
+      if (this.listeners.get(entry.listenerId) === entry) this.listeners.delete(entry.listenerId);
+      throw err;
+    }
   }
 
   async removeListener(listener: StreamUser, listenerId: string): Promise<void> {
     const entry = this.listeners.get(listenerId);
     if (!entry || entry.userId !== listener.id) throw new StreamError('NO_SUCH_LISTENER', 'You are not listening with that id.');
-    await this.dropListener(entry);
+    await this.dropListener(entry, new StreamError('NO_SUCH_LISTENER', 'You stopped listening.'));
   }
 
-  private async dropListener(entry: ListenerEntry): Promise<void> {
+  /** Revokes the entry (a request still setting it up fails with `why`) and removes its peer from the media plane. */
+  private async dropListener(entry: ListenerEntry, why: StreamError): Promise<void> {
+    entry.revoked ??= why;
     this.listeners.delete(entry.listenerId);
+    await this.removeFromMedia(entry);
+  }
+
+  private async removeFromMedia(entry: ListenerEntry): Promise<void> {
     if (!this.deps.media.hasSession(entry.sessionId)) return;
     try {
       await this.deps.media.removeListener(entry.sessionId, entry.listenerId);
@@ -340,7 +387,8 @@ export class LiveStreams {
     const live = this.byUser.get(userId);
     const ends: Promise<unknown>[] = [];
     if (live) ends.push(this.end(live.sessionId, 'stopped'));
-    for (const entry of [...this.listeners.values()]) if (entry.userId === userId) ends.push(this.dropListener(entry));
+    const offline = new StreamError('INVALID_STATE', 'You went offline; listening stopped.');
+    for (const entry of [...this.listeners.values()]) if (entry.userId === userId) ends.push(this.dropListener(entry, offline));
     const failed = (await Promise.allSettled(ends)).filter((r) => r.status === 'rejected');
     if (failed.length > 0) throw (failed[0] as PromiseRejectedResult).reason;
   }
@@ -364,7 +412,11 @@ export class LiveStreams {
         log.error({ sessionId: live.sessionId, user: live.owner.username, err }, 'media plane failed to stop a session');
       }
     }
-    for (const entry of [...this.listeners.values()]) if (entry.sessionId === live.sessionId) this.listeners.delete(entry.listenerId);
+    for (const entry of [...this.listeners.values()]) {
+      if (entry.sessionId !== live.sessionId) continue;
+      entry.revoked ??= new StreamError('NOT_STREAMING', `${live.owner.username} is not live right now.`, 404);
+      this.listeners.delete(entry.listenerId);
+    }
     await live.unwatch?.().catch((err: unknown) => log.error({ sessionId: live.sessionId, err }, 'unsubscribing from the owner events failed'));
     let recording: Record<string, unknown> | null = null;
     try {
@@ -393,6 +445,7 @@ export class LiveStreams {
     for (const r of results) if (r.status === 'rejected') this.deps.log.error({ err: r.reason }, 'ending a stream at shutdown failed');
     this.deps.media.off('sessionEnded', this.onSessionEnded);
     this.deps.media.off('listenerCountChanged', this.onListenerCount);
+    this.deps.media.off('listenerEnded', this.onListenerEnded);
     this.deps.media.off('recordingFailed', this.onRecordingFailed);
   }
 
@@ -453,17 +506,25 @@ export class LiveStreams {
   }
 }
 
+function notFriends(): StreamError {
+  return new StreamError('NOT_FRIENDS', 'Only friends of a broadcaster can listen to their stream.');
+}
+
+/**
+ * A media-plane failure as the client sees it: a stable code and a fixed sentence. The media
+ * plane's own message (which may carry werift's exception text) never reaches a response body.
+ */
 function mapMediaError(err: unknown): unknown {
   if (!(err instanceof MediaError)) return err;
   switch (err.code) {
     case 'bad-sdp':
-      return new StreamError('BAD_SDP', `The SDP offer was rejected: ${err.message}`);
+      return new StreamError('BAD_SDP', 'The SDP offer could not be used; send an offer from a current browser.');
     case 'listener-limit':
       return new StreamError('LISTENER_LIMIT', 'This stream has reached its maximum number of listeners.');
     case 'no-such-session':
       return new StreamError('NO_SUCH_STREAM', 'That stream is no longer live.');
     case 'invalid-state':
-      return new StreamError('INVALID_STATE', err.message);
+      return new StreamError('INVALID_STATE', 'The stream cannot take this connection now (it already has one, or it has ended).');
     case 'worker-unavailable':
       return new StreamError('MEDIA_UNAVAILABLE', 'The media server is unavailable; please try again.');
   }

@@ -1,17 +1,27 @@
 // The recording row of a live stream, on top of the recordings store
 // (src/store/recordings.ts): created when the stream starts, finalized from the
 // media plane's summary when it ends, then announced (recording_added) to the
-// owner and friends so their lists update without a reload.
-import { stat } from 'node:fs/promises';
+// owner and friends so their lists update without a reload. A stream that
+// brought less than MIN_RECORDING_MS of received audio (started and stopped at
+// once, or never sent media) leaves nothing: its files and row are removed and
+// nobody is told, so empty streams cannot fill friends' lists.
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
+import type { Config } from '../config.js';
 import type { SessionSummary } from '../media/media-plane.js';
 import { repairWav } from '../media/wav-repair.js';
 import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';
 
-export function streamRecordingRows(db: Db, notifier: StreamNotifier, recordingsDir: string, log: StreamLog): StreamRecordingRows {
+export function streamRecordingRows(
+  db: Db,
+  notifier: StreamNotifier,
+  config: Pick<Config, 'recordingsDir' | 'minRecordingMs'>,
+  log: StreamLog,
+): StreamRecordingRows {
+  const { recordingsDir } = config;
   return {
     async create(r) {
       return createRecording(db, { ...r, sampleRate: SAMPLE_RATE });
@@ -20,6 +30,15 @@ export function streamRecordingRows(db: Db, notifier: StreamNotifier, recordings
     async finalize({ recordingId, ownerId, endedAt, summary }) {
       const row = await getRecording(db, recordingId);
       if (!row) return null;
+      // receivedAudioMs is null only when the worker crashed: then the file decides, as before.
+      const received = summary?.receivedAudioMs ?? null;
+      if (received !== null && (received === 0 || received < config.minRecordingMs)) {
+        // Files first, then the row: a file that cannot be removed keeps its row for start-up recovery.
+        await Promise.all([row.file_name, row.raw_file_name].flatMap((name) => (name ? [removeFile(path.join(recordingsDir, path.basename(name)))] : [])));
+        await deleteRecording(db, recordingId);
+        log.info({ recordingId, receivedAudioMs: received, minRecordingMs: config.minRecordingMs }, 'recording too short to keep: removed');
+        return null;
+      }
       const end = summary?.recording ? fromSummary(summary) : await fromFile(path.join(recordingsDir, row.file_name), log);
       if (end.sizeBytes === 0) {
         // The recording never started (unwritable folder): no file, so no entry that could not be played.
@@ -65,5 +84,14 @@ async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: num
     log.error({ file, err }, 'recording file could not be repaired when finalizing its row');
     const { size } = await stat(file);
     return { durationMs: 0, sizeBytes: size };
+  }
+}
+
+/** Removes a recording file; one that does not exist (or whose folder never could) is already gone. */
+async function removeFile(file: string): Promise<void> {
+  try {
+    await rm(file, { force: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
   }
 }

@@ -4,6 +4,7 @@
 // schemas, who may do what, and the wiring of every cleanup path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MAX_OFFER_CHARS, offerProblem, type OfferDirection } from '../media/sdp-offer-check.js';
 import { areFriends, listFriends } from '../store/friends.js';
 import { findUserByUsername } from '../store/users.js';
 import { ApiError } from './errors.js';
@@ -14,10 +15,7 @@ import { StreamError } from './stream-error.js';
 import { streamRecordingRows } from './stream-recording-rows.js';
 import { parseInput } from './validation.js';
 
-/** Real offers are 2–8 KB; anything far larger is not an SDP we want to parse. */
-export const MAX_SDP_CHARS = 32 * 1024;
-
-const Sdp = z.string().max(MAX_SDP_CHARS * 2);
+const Sdp = z.string().max(MAX_OFFER_CHARS * 2);
 const Username = z.string().min(1).max(64);
 const OfferBody = z.object({ session_id: z.string().min(1).max(64), sdp: Sdp });
 const ListenBody = z.object({ username: Username, sdp: Sdp });
@@ -25,11 +23,10 @@ const ListenStopBody = z.object({ username: Username.optional(), listener_id: z.
 /** Attenuation limit in dB (issue 5): null = unlimited, 0 = off. */
 const DenoiseBody = z.object({ atten_lim_db: z.number().min(0).max(100).nullable() });
 
-/** Cheap structural check before the SDP reaches the media plane: a session description with an audio section. */
-export function checkSdp(sdp: string): string {
-  if (sdp.length > MAX_SDP_CHARS) throw new StreamError('BAD_SDP', `The SDP is too large (max ${MAX_SDP_CHARS} characters).`);
-  if (!/^v=0\r?\n/.test(sdp)) throw new StreamError('BAD_SDP', 'The SDP must start with "v=0".');
-  if (!/\r?\nm=audio /.test(sdp)) throw new StreamError('BAD_SDP', 'The SDP has no audio section (m=audio).');
+/** The offer rules (src/media/sdp-offer-check.ts) at the edge: a bad offer never reaches the media plane. */
+export function checkSdp(sdp: string, direction: OfferDirection): string {
+  const problem = offerProblem(sdp, direction);
+  if (problem) throw new StreamError('BAD_SDP', `The SDP offer was rejected: ${problem}.`);
   return sdp;
 }
 
@@ -55,7 +52,7 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     db,
     media,
     notifier,
-    recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
+    recordings: streamRecordingRows(db, notifier, config, app.log),
     areFriends: (a, b) => areFriends(db, a, b),
     watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,
@@ -95,14 +92,14 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.post('/api/webrtc/offer/', auth, async (request) => {
     const body = parseInput(OfferBody, jsonBody(request));
-    const sdp = await live.answerBroadcaster(request.user, body.session_id, checkSdp(body.sdp));
+    const sdp = await live.answerBroadcaster(request.user, body.session_id, checkSdp(body.sdp, 'send'));
     return { sdp };
   });
 
   app.post('/api/webrtc/listen/', auth, async (request) => {
     const body = parseInput(ListenBody, jsonBody(request));
     const broadcaster = await findUserByUsername(db, body.username);
-    return live.addListener(request.user, broadcaster ? { id: broadcaster.id, username: broadcaster.username } : null, checkSdp(body.sdp));
+    return live.addListener(request.user, broadcaster ? { id: broadcaster.id, username: broadcaster.username } : null, checkSdp(body.sdp, 'receive'));
   });
 
   app.post('/api/webrtc/listen/stop/', auth, async (request) => {

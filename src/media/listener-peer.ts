@@ -1,9 +1,13 @@
 // One listener's peer connection: the shared encoded payload goes out with
 // this listener's own RTP identity. Every failure stays inside this object
 // (counted, logged once by the owner), so one broken listener never disturbs
-// the loop that feeds the others.
+// the loop that feeds the others. A listener holds one of the stream's slots
+// from its offer on, so one that has not completed ICE and DTLS within the
+// connect timeout gives up (onGone 'connect-timeout'): offers whose candidates
+// lead nowhere cannot hold slots for the tens of seconds ICE would take to fail.
 import { RTCPeerConnection, type RTCIceServer, type RTCRtpSender } from 'werift';
 import { ListenerRtpStream } from './listener-rtp.js';
+import type { ListenerEndReason } from './media-plane.js';
 import { answerOffer, OPUS_PAYLOAD_TYPE } from './peer-config.js';
 import { SrtpFastSender } from './srtp-fast-sender.js';
 
@@ -22,6 +26,8 @@ export class ListenerPeer {
   private fast: SrtpFastSender | null | undefined;
   /** Why this listener is on werift's sendRtp, if the fast path gave up. */
   fastPathFallback: string | null = null;
+  /** Owned here: cleared when the peer connects or closes. */
+  private connectTimer: NodeJS.Timeout | null = null;
   /** One handler for every send, so a failing send allocates no closure. */
   private readonly onSendError = (err: unknown): void => {
     this.sendErrors++;
@@ -36,16 +42,28 @@ export class ListenerPeer {
      * SRTP_FAST_PATH=0) keeps it on werift's RTCRtpSender.sendRtp, for A/B and as an escape hatch.
      */
     fastPath: boolean,
-    private readonly onGone: (peer: ListenerPeer, why: 'failed' | 'closed') => void,
+    private readonly onGone: (peer: ListenerPeer, why: ListenerEndReason) => void,
+    connectTimeoutMs: number,
   ) {
     this.fast = fastPath ? undefined : null;
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null;
+      if (this.state === 'connecting') this.onGone(this, 'connect-timeout');
+    }, connectTimeoutMs);
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'connected') {
         if (this.state === 'connecting') this.state = 'connected';
+        this.clearConnectTimer();
       } else if (s === 'failed' || s === 'closed') {
         if (this.state !== 'closed') this.onGone(this, s);
       }
     });
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer === null) return;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = null;
   }
 
   async answer(offerSdp: string, iceServers: RTCIceServer[], announcedAddress?: string): Promise<string> {
@@ -112,6 +130,7 @@ export class ListenerPeer {
   }
 
   async close(): Promise<void> {
+    this.clearConnectTimer();
     if (this.state === 'closed') return;
     this.state = 'closed';
     await this.pc.close();

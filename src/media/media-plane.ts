@@ -32,10 +32,18 @@ export interface SessionSummary {
   /** Engine actually used (may differ from the request after a fallback). */
   engine: DenoiseEngineName;
   durationMs: number;
+  /**
+   * Audio decoded from the broadcaster's packets (received or rebuilt from FEC; not
+   * concealment or silence), in ms; null when unknown (the worker crashed).
+   */
+  receivedAudioMs: number | null;
   recording: RecordingSummary | null;
 }
 
 export type SessionEndReason = 'stopped' | 'no-media' | 'ice-failed' | 'shutdown' | 'worker-crashed';
+
+/** Why the media plane dropped a listener on its own: ICE/DTLS failed, the peer closed, or it never connected in time. */
+export type ListenerEndReason = 'failed' | 'closed' | 'connect-timeout';
 
 export interface MediaPlaneEvents {
   /** The media plane ended a session on its own (no media, ICE/DTLS failure, worker crash). */
@@ -43,6 +51,8 @@ export interface MediaPlaneEvents {
   /** Recording stopped (disk full, unwritable); the live stream goes on. */
   recordingFailed: (sessionId: string, message: string) => void;
   listenerCountChanged: (sessionId: string, listeners: number) => void;
+  /** The media plane dropped a listener on its own (not after removeListener). */
+  listenerEnded: (sessionId: string, listenerId: string, reason: ListenerEndReason) => void;
 }
 
 export interface MediaPlane {

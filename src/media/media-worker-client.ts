@@ -5,7 +5,7 @@
 // hosted is reported ended ('worker-crashed'). Restarting is the pool's call.
 import { Worker } from 'node:worker_threads';
 import type { Config, DenoiseEngineName } from '../config.js';
-import { MediaError, type MediaErrorCode, type SessionEndReason, type SessionSummary } from './media-plane.js';
+import { type ListenerEndReason, MediaError, type MediaErrorCode, type SessionEndReason, type SessionSummary } from './media-plane.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerMessageSchema, type WorkerMessage, type WorkerRequestInput } from './worker-protocol.js';
 
@@ -19,6 +19,7 @@ export interface MediaLog {
 export interface WorkerClientEvents {
   sessionEnded(summary: SessionSummary, reason: SessionEndReason): void;
   listenerCount(sessionId: string, listeners: number): void;
+  listenerEnded(sessionId: string, listenerId: string, reason: ListenerEndReason): void;
   recordingFailed(sessionId: string, message: string): void;
   /** The worker is gone (crash or exit) — not called after close(). */
   exited(client: MediaWorkerClient, why: string): void;
@@ -143,6 +144,9 @@ export class MediaWorkerClient {
         this.listeners.set(msg.sessionId, msg.listeners);
         this.events.listenerCount(msg.sessionId, msg.listeners);
         return;
+      case 'listener-ended':
+        if (this.sessions.has(msg.sessionId)) this.events.listenerEnded(msg.sessionId, msg.listenerId, msg.reason);
+        return;
       case 'recording-failed':
         this.events.recordingFailed(msg.sessionId, msg.message);
         return;
@@ -163,7 +167,7 @@ export class MediaWorkerClient {
     this.sessions.clear();
     this.listeners.clear();
     for (const [sessionId, engine] of lost) {
-      this.events.sessionEnded({ sessionId, engine, durationMs: 0, recording: null }, 'worker-crashed');
+      this.events.sessionEnded({ sessionId, engine, durationMs: 0, receivedAudioMs: null, recording: null }, 'worker-crashed');
     }
     this.events.exited(this, why);
   }

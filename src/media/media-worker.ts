@@ -119,6 +119,7 @@ class MediaWorker {
             this.send({ type: 'session-ended', summary, reason });
           },
           listenerCount: (listeners) => this.send({ type: 'listener-count', sessionId: id, listeners }),
+          listenerEnded: (listenerId, reason) => this.send({ type: 'listener-ended', sessionId: id, listenerId, reason }),
           recordingFailed: (message) => this.send({ type: 'recording-failed', sessionId: id, message }),
           warn: (message, fields) => this.log('warn', message, fields ?? {}),
         });

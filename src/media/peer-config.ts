@@ -81,23 +81,8 @@ export function suppressDefaultStun(pc: RTCPeerConnection, iceServers: RTCIceSer
   }
 }
 
+/** The worker protocol's cap on an SDP (offers are checked against MAX_OFFER_CHARS in sdp-offer-check.ts). */
 export const MAX_SDP_BYTES = 64 * 1024;
-
-/** Cheap structural check before werift parses it: werift accepts some garbage and fails later. */
-export function sdpProblem(sdp: string, want: 'send' | 'receive'): string | null {
-  if (typeof sdp !== 'string' || sdp.length === 0) return 'empty SDP';
-  if (sdp.length > MAX_SDP_BYTES) return `SDP larger than ${MAX_SDP_BYTES} bytes`;
-  if (!sdp.startsWith('v=0')) return 'SDP must start with v=0';
-  const audio = /^m=audio [0-9]+ [A-Z/]+ [0-9 ]+\r?$/m.exec(sdp);
-  if (!audio) return 'SDP has no audio m-line';
-  if (!/^a=rtpmap:[0-9]+ opus\/48000\/2\r?$/im.test(sdp)) return 'SDP offers no opus/48000/2';
-  if (!/^a=fingerprint:/m.test(sdp)) return 'SDP has no DTLS fingerprint';
-  if (!/^a=ice-ufrag:/m.test(sdp)) return 'SDP has no ICE credentials';
-  const direction = /^a=(sendrecv|sendonly|recvonly|inactive)\r?$/m.exec(sdp)?.[1] ?? 'sendrecv';
-  if (want === 'send' && direction !== 'sendrecv' && direction !== 'sendonly') return `broadcaster offer is ${direction}`;
-  if (want === 'receive' && direction !== 'sendrecv' && direction !== 'recvonly') return `listener offer is ${direction}`;
-  return null;
-}
 
 /** Applies a remote offer and returns the complete answer (all candidates inline: no trickle over HTTP). */
 export async function answerOffer(

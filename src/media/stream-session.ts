@@ -10,16 +10,26 @@ import { FRAME_SIZE, SAMPLE_RATE, type DenoiseParams, type Denoiser } from '../d
 import { JitterBuffer, type FrameKind } from './jitter-buffer.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { ListenerPeer } from './listener-peer.js';
-import { MediaError, type RecordingSummary, type SessionEndReason, type SessionSummary, type StartSessionOptions } from './media-plane.js';
+import {
+  type ListenerEndReason,
+  MediaError,
+  type RecordingSummary,
+  type SessionEndReason,
+  type SessionSummary,
+  type StartSessionOptions,
+} from './media-plane.js';
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
-import { answerOffer, parseIceServers, peerConfig, sdpProblem } from './peer-config.js';
+import { answerOffer, parseIceServers, peerConfig } from './peer-config.js';
 import { WavRecorder } from './recorder.js';
+import { offerProblem } from './sdp-offer-check.js';
 import { SrtpFastReceiver } from './srtp-fast-receiver.js';
 
 export interface SessionHooks {
   ended(summary: SessionSummary, reason: SessionEndReason): void;
   listenerCount(listeners: number): void;
+  /** A listener this session dropped on its own (failed, closed by the peer, never connected in time). */
+  listenerEnded(listenerId: string, reason: ListenerEndReason): void;
   recordingFailed(message: string): void;
   warn(message: string, fields?: Record<string, unknown>): void;
 }
@@ -101,7 +111,10 @@ export class StreamSession {
   constructor(
     private readonly opts: StartSessionOptions,
     readonly denoiser: Denoiser,
-    private readonly config: Pick<Config, 'noMediaTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers' | 'srtpFastPath'>,
+    private readonly config: Pick<
+      Config,
+      'noMediaTimeoutMs' | 'listenerConnectTimeoutMs' | 'iceAnnouncedAddress' | 'icePortMin' | 'icePortMax' | 'iceServers' | 'srtpFastPath'
+    >,
     private readonly hooks: SessionHooks,
   ) {
     this.id = opts.sessionId;
@@ -121,7 +134,7 @@ export class StreamSession {
 
   async answerBroadcaster(offerSdp: string): Promise<string> {
     this.assertLive();
-    const problem = sdpProblem(offerSdp, 'send');
+    const problem = offerProblem(offerSdp, 'send');
     if (problem) throw new MediaError('bad-sdp', problem);
     if (this.broadcaster) throw new MediaError('invalid-state', 'this stream already has a broadcaster connection');
     const pc = new RTCPeerConnection(peerConfig(this.config));
@@ -153,30 +166,44 @@ export class StreamSession {
       this.broadcaster = null;
       await pc.close().catch(() => {});
       if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
-      throw new MediaError('bad-sdp', `broadcaster offer rejected: ${messageOf(err)}`);
+      // werift's own exception text stays in the log: it is no message for a client.
+      this.hooks.warn('werift could not apply a broadcaster offer', { sessionId: this.id, error: messageOf(err) });
+      throw new MediaError('bad-sdp', 'the offer could not be applied');
     }
   }
 
   async addListener(listenerId: string, offerSdp: string): Promise<string> {
     this.assertLive();
-    const problem = sdpProblem(offerSdp, 'receive');
+    const problem = offerProblem(offerSdp, 'receive');
     if (problem) throw new MediaError('bad-sdp', problem);
     if (this.listeners.has(listenerId)) throw new MediaError('invalid-state', `listener ${listenerId} already connected`);
     if (this.listeners.size >= this.opts.maxListeners) {
       throw new MediaError('listener-limit', `this stream already has ${this.opts.maxListeners} listeners`);
     }
-    const peer = new ListenerPeer(listenerId, new RTCPeerConnection(peerConfig(this.config)), this.config.srtpFastPath, (p, why) => {
-      if (why === 'failed') this.hooks.warn('listener connection failed', { sessionId: this.id, listenerId: p.id });
-      void this.removeListener(p.id);
-    });
+    const peer = new ListenerPeer(
+      listenerId,
+      new RTCPeerConnection(peerConfig(this.config)),
+      this.config.srtpFastPath,
+      (p, why) => {
+        if (why !== 'closed') this.hooks.warn(`listener dropped: ${why}`, { sessionId: this.id, listenerId: p.id });
+        if (!this.listeners.has(p.id)) return;
+        void this.removeListener(p.id);
+        if (this.state === 'live') this.hooks.listenerEnded(p.id, why);
+      },
+      this.config.listenerConnectTimeoutMs,
+    );
     this.listeners.set(listenerId, peer);
     this.fanout = [...this.listeners.values()];
     this.hooks.listenerCount(this.listeners.size);
     try {
       return await peer.answer(offerSdp, this.iceServers, this.config.iceAnnouncedAddress);
     } catch (err) {
+      const removedMeanwhile = !this.listeners.has(listenerId);
       await this.removeListener(listenerId);
-      throw new MediaError('bad-sdp', `listener offer rejected: ${messageOf(err)}`);
+      if (this.state !== 'live') throw new MediaError('invalid-state', 'the stream ended');
+      if (removedMeanwhile) throw new MediaError('invalid-state', 'the listener was removed while its offer was answered');
+      this.hooks.warn('werift could not apply a listener offer', { sessionId: this.id, listenerId, error: messageOf(err) });
+      throw new MediaError('bad-sdp', 'the offer could not be applied');
     }
   }
 
@@ -353,7 +380,8 @@ export class StreamSession {
     this.decoder.close();
     this.denoiser.close();
     this.state = 'closed';
-    return { sessionId: this.id, engine: this.engine, durationMs, recording };
+    const receivedAudioMs = (this.frames.audio + this.frames.recovered) * (FRAME_SIZE / (SAMPLE_RATE / 1000));
+    return { sessionId: this.id, engine: this.engine, durationMs, receivedAudioMs, recording };
   }
 
   private openRecorders(rec: NonNullable<StartSessionOptions['recording']>): void {

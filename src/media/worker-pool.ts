@@ -47,6 +47,7 @@ export class WorkerPoolMediaPlane implements MediaPlane {
     sessionEnded: new Set(),
     recordingFailed: new Set(),
     listenerCountChanged: new Set(),
+    listenerEnded: new Set(),
   };
   private closed = false;
   private status: { engine: DenoiseEngineName; fallbackReason: string | null } = { engine: 'none', fallbackReason: null };
@@ -80,6 +81,7 @@ export class WorkerPoolMediaPlane implements MediaPlane {
         this.emit('sessionEnded', summary, reason);
       },
       listenerCount: (sessionId, n) => this.emit('listenerCountChanged', sessionId, n),
+      listenerEnded: (sessionId, listenerId, reason) => this.emit('listenerEnded', sessionId, listenerId, reason),
       recordingFailed: (sessionId, message) => this.emit('recordingFailed', sessionId, message),
       exited: (client, why) => this.restart(client, why, 0),
     });

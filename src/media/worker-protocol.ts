@@ -12,6 +12,7 @@ import type { SessionStats } from './stream-session.js';
 const engine = z.enum(['dfn3', 'rnnoise', 'none']);
 const denoiseParams = z.object({ attenLimDb: z.number().min(0).max(100).nullable() });
 const endReason = z.enum(['stopped', 'no-media', 'ice-failed', 'shutdown', 'worker-crashed']);
+const listenerEndReason = z.enum(['failed', 'closed', 'connect-timeout']);
 const sessionId = z.string().min(1).max(200);
 const sdp = z.string().min(1).max(64 * 1024);
 
@@ -58,6 +59,7 @@ export const SessionSummarySchema = z.object({
   sessionId,
   engine,
   durationMs: z.number(),
+  receivedAudioMs: z.number().nonnegative().nullable(),
   recording: RecordingSummarySchema.nullable(),
 });
 
@@ -73,6 +75,7 @@ export const WorkerMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('session-ended'), summary: SessionSummarySchema, reason: endReason }),
   z.object({ type: z.literal('listener-count'), sessionId, listeners: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('listener-ended'), sessionId, listenerId: z.string().min(1).max(200), reason: listenerEndReason }),
   z.object({ type: z.literal('recording-failed'), sessionId, message: z.string() }),
   z.object({
     type: z.literal('log'),

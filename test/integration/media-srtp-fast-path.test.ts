@@ -20,7 +20,7 @@ const NTP_UNIX_OFFSET_S = 2_208_988_800;
 
 describe('listener RTP through the SRTP fast path', () => {
   const listener = new TestListener(10);
-  const peer = new ListenerPeer('l1', new RTCPeerConnection(peerConfig(ICE)), true, () => {});
+  const peer = new ListenerPeer('l1', new RTCPeerConnection(peerConfig(ICE)), true, () => {}, 60_000);
   after(async () => {
     await peer.close();
     await listener.close();
@@ -81,7 +81,7 @@ describe('listener RTP through the SRTP fast path', () => {
 
   it('with the fast path off (SRTP_FAST_PATH=0), werift sends and the listener still receives', async () => {
     const other = new TestListener(10);
-    const plain = new ListenerPeer('l2', new RTCPeerConnection(peerConfig(ICE)), false, () => {});
+    const plain = new ListenerPeer('l2', new RTCPeerConnection(peerConfig(ICE)), false, () => {}, 60_000);
     try {
       let packets = 0;
       other.pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => packets++));

@@ -1,6 +1,7 @@
 // Every way a live stream ends, with the real media plane (worker threads,
 // werift peers over the test namespace): each leaves no ActiveStream row, no
-// media session, a finalized recording, and friends told is_streaming:false.
+// media session, a finalized recording (or none at all when the broadcaster sent
+// less than MIN_RECORDING_MS of audio), and friends told is_streaming:false.
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/store/db.js';
 import { startServer as startChildServer } from '../e2e/support/server.js';
 import { BroadcasterPeer, ListenerPeer } from './streams-peers.js';
-import { Client, befriend, eventually, startServer, type TestServer, type WsClient } from './streams-harness.js';
+import { Client, befriend, eventually, receivedAudioMs, startServer, type TestServer, type WsClient } from './streams-harness.js';
 
 const HOST = process.env.HUSHCAST_TEST_IP || '127.0.0.1';
 const ENV = { DENOISE_ENGINE: 'none', NO_MEDIA_TIMEOUT_MS: '1000', MEDIA_WORKERS: '1' };
@@ -47,14 +48,30 @@ describe('stream cleanup with the real media plane', () => {
     return { sessionId: start.body.stream.session_id, peer };
   }
 
-  async function assertEnded(sessionId: string, bobWs: WsClient, annName: string): Promise<void> {
+  /** A recording is kept only with MIN_RECORDING_MS (default 1 s) of received audio: streams that should keep one wait for it. */
+  async function untilAudioReceived(sessionId: string, of: TestServer = server): Promise<void> {
+    await eventually(
+      async () => {
+        assert.ok(of.app.services.media!.hasSession(sessionId), 'the session ended before 1.2 s of audio arrived');
+        return (await receivedAudioMs(of, sessionId)) >= 1200;
+      },
+      15_000,
+      '1.2 s of audio received',
+    );
+  }
+
+  async function assertEnded(sessionId: string, bobWs: WsClient, annName: string, recording: 'kept' | 'none' = 'kept'): Promise<void> {
     await bobWs.waitFor((m) => m.type === 'streaming_status' && m.username === annName && m.is_streaming === false, 8000);
     await eventually(() => !server.app.services.media!.hasSession(sessionId), 5000, 'media session gone');
     assert.equal((await server.db.selectFrom('active_streams').selectAll().where('session_id', '=', sessionId).execute()).length, 0);
     const owner = await server.db.selectFrom('users').select('id').where('username', '=', annName).executeTakeFirstOrThrow();
-    const rec = await server.db.selectFrom('stream_recordings').selectAll().where('owner_id', '=', owner.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
-    assert.equal(rec.status, 'complete');
-    assert.ok(rec.ended_at);
+    const recs = await server.db.selectFrom('stream_recordings').selectAll().where('owner_id', '=', owner.id).orderBy('id', 'desc').execute();
+    if (recording === 'none') {
+      assert.deepEqual(recs, [], 'a stream without audio keeps no recording');
+    } else {
+      assert.equal(recs[0]?.status, 'complete');
+      assert.ok(recs[0]!.ended_at);
+    }
     const offs = bobWs.messages.filter((m) => m.type === 'streaming_status' && m.username === annName && !m.is_streaming);
     assert.equal(offs.length, 1, 'friends are told exactly once');
   }
@@ -95,7 +112,7 @@ describe('stream cleanup with the real media plane', () => {
     const second = new BroadcasterPeer();
     peers.push(second);
     await assert.rejects(second.connect(ann, sessionId), /offer: 409 .*INVALID_STATE/, 'a second broadcaster offer for a connected session is refused');
-    await new Promise((r) => setTimeout(r, 600));
+    await untilAudioReceived(sessionId);
     const stop = await ann.post('/api/stream/stop/');
     assert.equal(stop.status, 200);
     assert.ok(stop.body.recording.duration_ms > 200, `recording holds the streamed audio (${stop.body.recording.duration_ms} ms)`);
@@ -106,6 +123,7 @@ describe('stream cleanup with the real media plane', () => {
     const { ann, bobWs } = await pair();
     const annWs = await ann.ws();
     const { sessionId } = await liveBroadcast(ann);
+    await untilAudioReceived(sessionId);
     await annWs.close();
     await assertEnded(sessionId, bobWs, ann.username);
   });
@@ -113,7 +131,7 @@ describe('stream cleanup with the real media plane', () => {
   test('a broadcaster whose audio stops is ended after the no-media timeout', async () => {
     const { ann, bobWs } = await pair();
     const { sessionId, peer } = await liveBroadcast(ann);
-    await new Promise((r) => setTimeout(r, 300));
+    await untilAudioReceived(sessionId);
     peer.stopSending();
     await assertEnded(sessionId, bobWs, ann.username);
     assert.equal((await ann.post('/api/stream/stop/')).status, 409, 'nothing left to stop');
@@ -122,12 +140,13 @@ describe('stream cleanup with the real media plane', () => {
   test('a broadcaster that never sends an offer is ended after the no-media timeout', async () => {
     const { ann, bobWs } = await pair();
     const start = await ann.post('/api/stream/start/');
-    await assertEnded(start.body.stream.session_id, bobWs, ann.username);
+    await assertEnded(start.body.stream.session_id, bobWs, ann.username, 'none');
   });
 
   test('a broadcaster whose peer connection goes away is ended (connection closed, no media)', async () => {
     const { ann, bobWs } = await pair();
     const { sessionId, peer } = await liveBroadcast(ann);
+    await untilAudioReceived(sessionId);
     await peer.close();
     await assertEnded(sessionId, bobWs, ann.username);
   });
@@ -181,7 +200,7 @@ describe('stream cleanup with the real media plane', () => {
       peers.push(peer);
       await peer.connect(ann, start.body.stream.session_id);
       peer.startSending();
-      await new Promise((r) => setTimeout(r, 500));
+      await untilAudioReceived(start.body.stream.session_id, own);
       const dbFile = own.config.databaseUrl.slice('sqlite:'.length);
       await own.app.close();
       assert.ok(
@@ -205,7 +224,8 @@ describe('stream cleanup with the real media plane', () => {
 });
 
 test('SIGTERM to the server process ends live streams: no ActiveStream row, the recording is complete', async () => {
-  const server = await startChildServer({ mode: 'child', env: ENV });
+  // The child's worker statistics are out of reach: any received audio keeps the recording here.
+  const server = await startChildServer({ mode: 'child', env: { ...ENV, MIN_RECORDING_MS: '0' } });
   const peer = new BroadcasterPeer();
   try {
     const ann = await new Client(server.baseUrl).signup('ann');

@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/control/app.js';
 import type { MediaPlane } from '../../src/media/media-plane.js';
+import type { SessionStats } from '../../src/media/stream-session.js';
+import type { WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
 import type { Db } from '../../src/store/db.js';
 
 export interface TestServer {
@@ -158,6 +160,18 @@ export async function tableCounts(db: Db): Promise<{ active: number; recordings:
   const active = await db.selectFrom('active_streams').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const recordings = await db.selectFrom('stream_recordings').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return { active: Number(active.n), recordings: Number(recordings.n) };
+}
+
+/** The media worker's own statistics of a live session (null when the worker has no such session). */
+export async function workerSessionStats(server: TestServer, sessionId: string): Promise<SessionStats | null> {
+  const media = server.app.services.media as WorkerPoolMediaPlane;
+  return (await media.workerStats()).flatMap((w) => w.perSession).find((s) => s.sessionId === sessionId) ?? null;
+}
+
+/** Audio the media worker has decoded from the broadcaster's packets so far, in ms. */
+export async function receivedAudioMs(server: TestServer, sessionId: string): Promise<number> {
+  const stats = await workerSessionStats(server, sessionId);
+  return stats ? (stats.frames.audio + stats.frames.recovered) * 10 : 0;
 }
 
 /** Polls `cond` (for effects that happen after an event, e.g. a WebSocket close reaching the server). */

@@ -89,6 +89,28 @@ export class BroadcasterPeer {
   }
 }
 
+/**
+ * A listener offer whose candidates lead nowhere: gathered by a werift peer that is closed
+ * at once, so its sockets are gone and no ICE check will ever be answered.
+ */
+export async function deadListenerOffer(): Promise<string> {
+  const pc = new RTCPeerConnection(peerConfig(NO_ICE));
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const sdp = await gatheredOffer(pc);
+  await pc.close();
+  return sdp;
+}
+
+/** A genuine werift offer (recvonly for a listener, sendonly for a broadcaster), from a peer closed afterwards. */
+export async function weriftOffer(direction: 'recvonly' | 'sendonly'): Promise<string> {
+  const pc = new RTCPeerConnection(peerConfig(NO_ICE));
+  if (direction === 'sendonly') pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction });
+  else pc.addTransceiver('audio', { direction });
+  const sdp = await gatheredOffer(pc);
+  await pc.close();
+  return sdp;
+}
+
 export class ListenerPeer {
   readonly pc = new RTCPeerConnection(peerConfig(NO_ICE));
   packets = 0;

@@ -56,6 +56,7 @@ class SessionSetMediaPlane implements MediaPlane {
       sessionId,
       engine: s.engine,
       durationMs: 1234,
+      receivedAudioMs: 1200,
       recording: s.recording ? { ...s.recording, durationMs: 1200, sizeBytes: 44 + 1200 * 96, sampleRate: 48000, complete: true, error: null } : null,
     };
   }
@@ -78,7 +79,7 @@ class SessionSetMediaPlane implements MediaPlane {
   endOnItsOwn(sessionId: string, reason: SessionEndReason): void {
     const s = this.sessions.get(sessionId)!;
     this.sessions.delete(sessionId);
-    this.events.emit('sessionEnded', { sessionId, engine: s.engine, durationMs: 10, recording: null }, reason);
+    this.events.emit('sessionEnded', { sessionId, engine: s.engine, durationMs: 10, receivedAudioMs: 0, recording: null }, reason);
   }
   async close(): Promise<void> {
     this.sessions.clear();
@@ -90,7 +91,24 @@ class SessionSetMediaPlane implements MediaPlane {
   }
 }
 
-const OFFER = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n';
+/** A well-formed audio offer (the routes check offers before the media plane sees them). */
+const OFFER = [
+  'v=0',
+  'o=- 1 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+  'c=IN IP4 0.0.0.0',
+  'a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host',
+  'a=ice-ufrag:abcd',
+  'a=ice-pwd:abcdefghijklmnopqrstuv',
+  `a=fingerprint:sha-256 ${Array.from({ length: 32 }, () => 'AB').join(':')}`,
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=rtcp-mux',
+  'a=rtpmap:111 opus/48000/2',
+  '',
+].join('\r\n');
 
 describe('streaming routes', () => {
   let server: TestServer;

@@ -31,8 +31,8 @@ test('ten minutes of audio through a session faster than real time keep RSS grow
       maxListeners: 10,
     },
     new NoneDenoiser(),
-    { noMediaTimeoutMs: 60_000, iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [], srtpFastPath: true },
-    { ended: () => {}, listenerCount: () => {}, recordingFailed: (m) => failures.push(m), warn: (m) => failures.push(m) },
+    { noMediaTimeoutMs: 60_000, listenerConnectTimeoutMs: 10_000, iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [], srtpFastPath: true },
+    { ended: () => {}, listenerCount: () => {}, listenerEnded: () => {}, recordingFailed: (m) => failures.push(m), warn: (m) => failures.push(m) },
   );
   // Where werift hands over the broadcaster's RTP (StreamSession.answerBroadcaster).
   const jitter = (session as unknown as { jitter: JitterBuffer }).jitter;
