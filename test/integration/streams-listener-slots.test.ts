@@ -6,8 +6,7 @@ import { BroadcasterPeer, deadListenerOffer, ListenerPeer } from './streams-peer
 import { Client, befriend, eventually, startServer, workerSessionStats, type TestServer } from './streams-harness.js';
 
 const HOST = process.env.HUSHCAST_TEST_IP || '127.0.0.1';
-// Normal scheduling for the workers, as media-plane.test.ts's werift-client plane (see docs/decisions.md, MEDIA_RT_PRIORITY).
-const BASE_ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1', NO_MEDIA_TIMEOUT_MS: '600000', MEDIA_RT_PRIORITY: '0' };
+const BASE_ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1', NO_MEDIA_TIMEOUT_MS: '600000' };
 
 describe('listener slots', () => {
   const servers: TestServer[] = [];

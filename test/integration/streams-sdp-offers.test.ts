@@ -6,7 +6,7 @@ import { weriftOffer } from './streams-peers.js';
 import { Client, befriend, startServer, tableCounts, workerSessionStats, type TestServer } from './streams-harness.js';
 
 const HOST = process.env.HUSHCAST_TEST_IP || '127.0.0.1';
-const ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1', NO_MEDIA_TIMEOUT_MS: '600000', MEDIA_RT_PRIORITY: '0' };
+const ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1', NO_MEDIA_TIMEOUT_MS: '600000' };
 
 /** What werift or JavaScript says when it chokes on an offer; none of it may reach a client. */
 const INTERNAL_TEXT = /undefined|Cannot |TypeError|not exist|not assigned|negotiate codecs|enough properties|sctp/i;

@@ -8,7 +8,7 @@ import { BroadcasterPeer } from './streams-peers.js';
 import { Client, befriend, eventually, receivedAudioMs, startServer, type TestServer, type WsClient } from './streams-harness.js';
 
 const HOST = process.env.HUSHCAST_TEST_IP || '127.0.0.1';
-const ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1', MEDIA_RT_PRIORITY: '0' };
+const ENV = { DENOISE_ENGINE: 'none', MEDIA_WORKERS: '1' };
 /** Short where a stream without media must end by itself; long where a broadcaster may take a while to connect on a busy machine. */
 const NO_MEDIA_SHORT = '1000';
 const NO_MEDIA_LONG = '20000';
