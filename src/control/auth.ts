@@ -53,19 +53,18 @@ export const authPlugin: FastifyPluginAsync = async (app) => {
   app.post('/api/auth/signin', async (request, reply) => {
     const body = parseInput(SignInBody, request.body);
     const username = normalizeUsername(body.username);
-    const lockout = signInLimiter.check(request.ip, username);
-    if (lockout) {
+    // Admitting counts the attempt as a failure at once, so parallel requests cannot all pass the check.
+    const admission = await signInLimiter.admit(request.ip, username);
+    if (!admission.ok) {
+      const { lockout } = admission;
       throw new ApiError('TOO_MANY_ATTEMPTS', retryMessage(lockout), {
         headers: { 'retry-after': String(lockout.retryAfterSeconds) },
       });
     }
     const found = await findUserByUsername(db, username);
     const ok = await verify(found?.password_hash ?? dummyHash, body.password);
-    if (!found || !ok) {
-      signInLimiter.recordFailure(request.ip, username);
-      throw new ApiError('BAD_CREDENTIALS', 'Wrong username or password.');
-    }
-    signInLimiter.recordSuccess(username);
+    if (!found || !ok) throw new ApiError('BAD_CREDENTIALS', 'Wrong username or password.');
+    await signInLimiter.succeeded(admission.attempt);
     const sessionId = await createSession(db, found.id, config.sessionTtlHours);
     setSessionCookie(request, reply, sessionId, config.sessionTtlHours);
     return { user: { id: found.id, username: found.username }, message: `Welcome back, ${found.username}.` };

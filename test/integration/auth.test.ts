@@ -122,7 +122,7 @@ describe('sign-in and sign-out', () => {
 });
 
 describe('sign-in lockout', () => {
-  test('after 5 failures for one username the 6th attempt is 429 TOO_MANY_ATTEMPTS with Retry-After and a retry time, even with the right password', async () => {
+  test('after 5 failures for one username from one address the 6th attempt from there is 429 TOO_MANY_ATTEMPTS with Retry-After and a retry time, even with the right password', async () => {
     await new Client(t.base).signup('frank', 'frankspassword');
     const c = new Client(t.base);
     for (let i = 0; i < 5; i++) {
@@ -132,7 +132,7 @@ describe('sign-in lockout', () => {
     const r = await c.post('/api/auth/signin', { username: 'FRANK', password: 'frankspassword' });
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'TOO_MANY_ATTEMPTS');
-    assert.match(r.body.error.message, /for this username\. Try again in \d+ minutes? \(at \d\d:\d\d UTC\)\./);
+    assert.match(r.body.error.message, /for this username from your network address\. Try again in \d+ minutes? \(at \d\d:\d\d UTC\)\./);
     const retry = Number(r.headers.get('retry-after'));
     assert.ok(retry > 0 && retry <= 15 * 60, `Retry-After ${retry}`);
     assert.deepEqual(await snapshot(t.db), before);
