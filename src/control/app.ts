@@ -90,7 +90,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     logger: { level: config.logLevel },
     // Shutdown must not wait for idle keep-alive connections.
     forceCloseConnections: true,
@@ -156,6 +156,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   for (const [, plugin] of FEATURES) await app.register(plugin);
   await app.ready();
   return { app, close: () => app.close() };
+}
+
+/** A hop count as the function Fastify builds from a number (its types accept no number): hop 0 is the socket's peer. */
+function fastifyTrustProxy(trust: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
 }
 
 /** Maps anything thrown in a route to the API's error shape. */
