@@ -23,6 +23,7 @@ import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { recordingsPlugin } from './recordings.js';
 import { SignInLimiter } from './sign-in-limiter.js';
+import { SignUpLimiter } from './sign-up-limiter.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
 
@@ -35,6 +36,7 @@ export interface Services {
   presence: Presence;
   media?: MediaPlane;
   signInLimiter: SignInLimiter;
+  signUpLimiter: SignUpLimiter;
   /** Register shutdown work; steps run in reverse order of registration, before the bus, media plane and database close. */
   closeChain: CloseChain;
 }
@@ -113,7 +115,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs);
   const notifier = new Notifier(db, bus, presence);
 
-  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, closeChain };
+  const signUpLimiter = new SignUpLimiter(config.signupsPerIpPerHour);
+  closeChain.add('sign-up limiter', () => signUpLimiter.close());
+  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, signUpLimiter, closeChain };
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await closeChain.run((msg, err) => app.log.error({ err }, msg));
