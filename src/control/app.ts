@@ -14,7 +14,7 @@ import { createMediaPlane } from '../media/worker-pool.js';
 import { type Db, openDatabase } from '../store/db.js';
 import { authPlugin } from './auth.js';
 import { CloseChain } from './close-chain.js';
-import { csrfGuard } from './csrf.js';
+import { csrfGuard, hostGuard } from './csrf.js';
 import { ApiError } from './errors.js';
 import { friendsPlugin } from './friends.js';
 import { healthPlugin } from './health.js';
@@ -132,7 +132,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   app.decorateRequest('user', null as unknown as AuthUser);
   app.decorateRequest('sessionId', '');
 
-  app.addHook('onRequest', csrfGuard(config.allowedOrigins));
+  app.addHook('onRequest', hostGuard(config.publicUrl));
+  app.addHook('onRequest', csrfGuard(config));
   app.setErrorHandler((err, request, reply) => {
     const apiErr = toApiError(err);
     if (apiErr.status >= 500) request.log.error({ err }, 'request failed');

@@ -168,7 +168,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
       if (holder.conn) track(onClose(holder.conn).finally(closed), 'close');
       else closed();
     });
-    if (!csrfOriginAllowed(request, config.allowedOrigins)) {
+    if (!csrfOriginAllowed(request, config)) {
       socket.close(WS_CLOSE.ORIGIN, 'origin not allowed');
       return;
     }
