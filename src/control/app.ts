@@ -23,6 +23,7 @@ import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { recordingsPlugin } from './recordings.js';
 import { SignInLimiter } from './sign-in-limiter.js';
+import { SESSION_PURGE_MS, SessionPurger } from './session-purger.js';
 import { SignUpLimiter } from './sign-up-limiter.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
@@ -37,6 +38,7 @@ export interface Services {
   media?: MediaPlane;
   signInLimiter: SignInLimiter;
   signUpLimiter: SignUpLimiter;
+  sessionPurger: SessionPurger;
   /** Register shutdown work; steps run in reverse order of registration, before the bus, media plane and database close. */
   closeChain: CloseChain;
 }
@@ -53,6 +55,12 @@ export interface AppDeps {
   serveWeb?: boolean;
   /** WebSocket heartbeat interval (default HEARTBEAT_MS); tests shorten it. */
   heartbeatMs?: number;
+  /** How often expired session rows are deleted (default SESSION_PURGE_MS); tests shorten it. */
+  sessionPurgeMs?: number;
+  /** Clock for per-socket message rates (default Date.now); tests freeze it. */
+  now?: () => number;
+  /** Where the log goes (default stdout); tests read it. */
+  logStream?: { write(line: string): void };
 }
 
 declare module 'fastify' {
@@ -93,7 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.trustProxy),
-    logger: { level: config.logLevel },
+    logger: deps.logStream ? { level: config.logLevel, stream: deps.logStream } : { level: config.logLevel },
     // Shutdown must not wait for idle keep-alive connections.
     forceCloseConnections: true,
   };
@@ -112,12 +120,20 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   if (media) closeChain.add('media plane', () => media.close());
   const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
   closeChain.add('sign-in limiter', () => signInLimiter.close());
-  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs);
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, deps.now);
   const notifier = new Notifier(db, bus, presence);
 
   const signUpLimiter = new SignUpLimiter(config.signupsPerIpPerHour);
   closeChain.add('sign-up limiter', () => signUpLimiter.close());
-  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, signUpLimiter, closeChain };
+  const sessionPurger = new SessionPurger(
+    db,
+    deps.sessionPurgeMs ?? SESSION_PURGE_MS,
+    (err) => app.log.error({ err }, 'purging expired sessions failed'),
+    () => presence.closeEndedSessions(),
+  );
+  closeChain.add('session purger', () => sessionPurger.close());
+  await sessionPurger.run();
+  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, signUpLimiter, sessionPurger, closeChain };
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await closeChain.run((msg, err) => app.log.error({ err }, msg));
