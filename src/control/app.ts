@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
 import { createMediaPlane } from '../media/worker-pool.js';
 import { type Db, openDatabase } from '../store/db.js';
+import { ensurePrivateDir } from '../store/private-files.js';
 import { authPlugin } from './auth.js';
 import { CloseChain } from './close-chain.js';
 import { csrfGuard, hostGuard } from './csrf.js';
@@ -113,6 +114,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   const closeChain = new CloseChain();
   // Opened first, closed last: everything below may still write while shutting down.
   const db = deps.db ?? (await openDatabase(config.databaseUrl));
+  // Private audio lives here; made 0700 now, before any recording or recovery touches it.
+  ensurePrivateDir(config.recordingsDir, { tighten: true });
   closeChain.add('database', () => db.destroy());
   const bus = deps.bus ?? createBus(config.redisUrl, (err, topic) => app.log.error({ err, topic }, 'bus subscriber failed'));
   closeChain.add('bus', () => bus.close());
