@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type preHandlerAsyncHookHandler } from 'fastify';
 import type { Bus } from '../bus/bus.js';
@@ -145,6 +146,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   // Without a configured secret (tests) a per-process one: sessions then end with the process, which is harmless there.
   const secret = config.sessionSecret || randomBytes(32).toString('base64url');
   await app.register(fastifyCookie, { secret });
+  await app.register(fastifyHelmet, HELMET_OPTIONS);
+  app.addHook('onSend', async (request, reply) => {
+    // Private JSON and private audio are never kept by browsers or shared caches.
+    if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
+    // Browsers act on these only from a secure origin (and Chromium logs an error for COOP otherwise).
+    if (request.protocol === 'https') {
+      reply.header('cross-origin-opener-policy', 'same-origin');
+      reply.header('strict-transport-security', 'max-age=15552000');
+    }
+  });
   const resolveSession = sessionResolver(db, secret);
   app.decorate('resolveSession', resolveSession);
   app.decorate('requireUser', requireUserHook(resolveSession));
@@ -168,8 +179,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   }
   app.setNotFoundHandler((request, reply) => {
     const urlPath = request.url.split('?')[0]!;
-    const isApi = urlPath === '/api' || urlPath.startsWith('/api/') || urlPath === '/ws';
-    if (serveWeb && !isApi && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (serveWeb && !isApiPath(urlPath) && (request.method === 'GET' || request.method === 'HEAD')) {
       // SPA fallback: the browser app routes /friends/ann etc. itself.
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     }
@@ -181,6 +191,44 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   await app.ready();
   return { app, close: () => app.close() };
 }
+
+/** Everything under /api/ and the WebSocket: private, never the SPA fallback. */
+function isApiPath(url: string): boolean {
+  const urlPath = url.split('?')[0]!;
+  return urlPath === '/api' || urlPath.startsWith('/api/') || urlPath === '/ws';
+}
+
+/**
+ * Security headers (docs/api.md "Security headers"). The CSP fits the built web app: its own scripts and
+ * styles only, plus inline styles (wavesurfer.js writes a <style> into its shadow root); media, images
+ * and fetch/WebSocket from this origin ('self' covers ws:/wss: to the page's own host in CSP 3),
+ * blob:/data: for audio and images made in the page; no framing, no plugins. upgrade-insecure-requests
+ * is off: hushcast also runs over plain HTTP on localhost and LANs; for the same reason COOP and HSTS
+ * are sent by the onSend hook over HTTPS only.
+ */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      mediaSrc: ["'self'", 'blob:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'same-origin' as const },
+  crossOriginOpenerPolicy: false,
+  strictTransportSecurity: false,
+};
 
 /** A hop count as the function Fastify builds from a number (its types accept no number): hop 0 is the socket's peer. */
 function fastifyTrustProxy(trust: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
