@@ -24,7 +24,8 @@ import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { recordingsPlugin } from './recordings.js';
-import { SignInLimiter } from './sign-in-limiter.js';
+import { RedisSignInAttemptStore } from './redis-sign-in-attempt-store.js';
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.js';
 import { SESSION_PURGE_MS, SessionPurger } from './session-purger.js';
 import { SignUpLimiter } from './sign-up-limiter.js';
 import { streamsPlugin } from './streams.js';
@@ -122,7 +123,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   closeChain.add('bus', () => bus.close());
   const media = deps.media === undefined ? await createMediaPlane(config, app.log) : (deps.media ?? undefined);
   if (media) closeChain.add('media plane', () => media.close());
-  const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
+  // With Redis (several nodes) the guessing counts are shared, so a node count does not multiply the limits.
+  const signInLimiter =
+    deps.signInLimiter ??
+    new SignInLimiter(DEFAULT_SIGN_IN_LIMITS, Date.now, config.redisUrl ? new RedisSignInAttemptStore(config.redisUrl) : undefined);
   closeChain.add('sign-in limiter', () => signInLimiter.close());
   const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, deps.now);
   const notifier = new Notifier(db, bus, presence);

@@ -13,9 +13,9 @@
 //   addresses that signed in to the account recently skip this slow-down, so
 //   the owner at home is never held up by it.
 //
-// The store is an interface so a Redis one (one Lua script per method, sorted
-// sets keyed like the maps below) can serve a cluster; the memory store is
-// atomic because each method runs without an await.
+// The store is an interface: MemorySignInAttemptStore (one node; atomic
+// because each method runs without an await) or RedisSignInAttemptStore
+// (several nodes; one Lua script per method).
 
 export interface SignInLimits {
   /** Failures for one username from one address before that pair is locked. */
@@ -55,6 +55,8 @@ export interface SignInAttempt {
   ip: string;
   username: string;
   at: number;
+  /** The store's own id for the counted failure (the Redis store's sorted-set member). */
+  id?: string;
 }
 
 export type Admission = { ok: true; attempt: SignInAttempt } | { ok: false; lockout: Lockout };
