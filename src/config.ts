@@ -1,6 +1,7 @@
 // The one place that reads the environment. Every variable here is documented
 // in README.md ("Configuration"); add new ones here and there together.
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,22 @@ export interface Config {
   /** Serve HTTPS directly when both are set (browsers need a secure context for the microphone). */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
-  /** Trust X-Forwarded-* from a TLS reverse proxy. */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-* hops to believe (Fastify's trustProxy): false = none, a number = that many
+   * proxies in front (1 = one reverse proxy), a list = proxy addresses/CIDRs (proxy-addr syntax).
+   */
+  trustProxy: false | number | string[];
+  /**
+   * The address users type, e.g. `https://hush.example.org`. When set, requests whose Host is not its
+   * host are refused (DNS rebinding) and it is the page origin the Origin check expects.
+   */
+  publicUrl: URL | undefined;
+  /** Sign-ups admitted per client address per hour. */
+  signupsPerIpPerHour: number;
+  /** Open /ws sockets per user on one node; one more closes with 4409. */
+  wsMaxPerUser: number;
+  /** Messages a client may send per socket per second; one more closes with 4429. */
+  wsMaxMessagesPerSecond: number;
   logLevel: string;
 
   denoiseEngine: DenoiseEngineName;
@@ -84,7 +99,11 @@ const EnvSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: z.string().default(''),
+  PUBLIC_URL: z.string().optional(),
+  SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
+  WS_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
+  WS_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(10_000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DENOISE_ENGINE: z.enum(['dfn3', 'rnnoise', 'none']).default('dfn3'),
   DFN_MODEL_DIR: z.string().optional(),
@@ -139,7 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionTtlHours: e.SESSION_TTL_HOURS,
     tlsCertFile: e.TLS_CERT_FILE,
     tlsKeyFile: e.TLS_KEY_FILE,
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    publicUrl: e.PUBLIC_URL === undefined ? undefined : parsePublicUrl(e.PUBLIC_URL),
+    signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+    wsMaxPerUser: e.WS_MAX_PER_USER,
+    wsMaxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
     logLevel: e.LOG_LEVEL,
     denoiseEngine: e.DENOISE_ENGINE,
     dfnModelDir: path.resolve(e.DFN_MODEL_DIR ?? defaultModelDir(dataDir)),
@@ -174,4 +197,49 @@ function splitList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+}
+
+/** proxy-addr's names for address ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: a hop count (`1` = one reverse proxy; `0`/`false` = none) or a comma-separated list of
+ * proxy addresses/CIDRs. `true` is refused: believing every hop lets a client write its own address.
+ */
+export function parseTrustProxy(value: string): false | number | string[] {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === 'no' || v === '0') return false;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 32) throw new ConfigError(`invalid environment variable TRUST_PROXY: ${hops} hops is not a real proxy chain`);
+    return hops;
+  }
+  if (v === 'true' || v === 'yes') {
+    throw new ConfigError(
+      'invalid environment variable TRUST_PROXY: "true" would trust every X-Forwarded-For hop, which the client writes; give the number of proxies in front (e.g. 1) or their addresses',
+    );
+  }
+  const list = splitList(v);
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = net.isIP(addr!);
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_RANGE_NAMES.has(entry) && (family === 0 || !bitsOk || extra !== undefined)) {
+      throw new ConfigError(`invalid environment variable TRUST_PROXY: "${entry}" is not a hop count, an IP address, a CIDR or loopback/linklocal/uniquelocal`);
+    }
+  }
+  return list;
+}
+
+function parsePublicUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`invalid environment variable PUBLIC_URL: "${value}" is not a URL`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) {
+    throw new ConfigError(`invalid environment variable PUBLIC_URL: give only scheme, host and port, e.g. https://hush.example.org`);
+  }
+  return url;
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type preHandlerAsyncHookHandler } from 'fastify';
 import type { Bus } from '../bus/bus.js';
@@ -12,9 +13,10 @@ import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
 import { createMediaPlane } from '../media/worker-pool.js';
 import { type Db, openDatabase } from '../store/db.js';
+import { ensurePrivateDir } from '../store/private-files.js';
 import { authPlugin } from './auth.js';
 import { CloseChain } from './close-chain.js';
-import { csrfGuard } from './csrf.js';
+import { csrfGuard, hostGuard } from './csrf.js';
 import { ApiError } from './errors.js';
 import { friendsPlugin } from './friends.js';
 import { healthPlugin } from './health.js';
@@ -22,7 +24,10 @@ import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { recordingsPlugin } from './recordings.js';
-import { SignInLimiter } from './sign-in-limiter.js';
+import { RedisSignInAttemptStore } from './redis-sign-in-attempt-store.js';
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.js';
+import { SESSION_PURGE_MS, SessionPurger } from './session-purger.js';
+import { SignUpLimiter } from './sign-up-limiter.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
 
@@ -35,6 +40,8 @@ export interface Services {
   presence: Presence;
   media?: MediaPlane;
   signInLimiter: SignInLimiter;
+  signUpLimiter: SignUpLimiter;
+  sessionPurger: SessionPurger;
   /** Register shutdown work; steps run in reverse order of registration, before the bus, media plane and database close. */
   closeChain: CloseChain;
 }
@@ -51,6 +58,12 @@ export interface AppDeps {
   serveWeb?: boolean;
   /** WebSocket heartbeat interval (default HEARTBEAT_MS); tests shorten it. */
   heartbeatMs?: number;
+  /** How often expired session rows are deleted (default SESSION_PURGE_MS); tests shorten it. */
+  sessionPurgeMs?: number;
+  /** Clock for per-socket message rates (default Date.now); tests freeze it. */
+  now?: () => number;
+  /** Where the log goes (default stdout); tests read it. */
+  logStream?: { write(line: string): void };
 }
 
 declare module 'fastify' {
@@ -90,8 +103,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
   const options: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
-    logger: { level: config.logLevel },
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    logger: deps.logStream ? { level: config.logLevel, stream: deps.logStream } : { level: config.logLevel },
     // Shutdown must not wait for idle keep-alive connections.
     forceCloseConnections: true,
   };
@@ -103,17 +116,32 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   const closeChain = new CloseChain();
   // Opened first, closed last: everything below may still write while shutting down.
   const db = deps.db ?? (await openDatabase(config.databaseUrl));
+  // Private audio lives here; made 0700 now, before any recording or recovery touches it.
+  ensurePrivateDir(config.recordingsDir, { tighten: true });
   closeChain.add('database', () => db.destroy());
   const bus = deps.bus ?? createBus(config.redisUrl, (err, topic) => app.log.error({ err, topic }, 'bus subscriber failed'));
   closeChain.add('bus', () => bus.close());
   const media = deps.media === undefined ? await createMediaPlane(config, app.log) : (deps.media ?? undefined);
   if (media) closeChain.add('media plane', () => media.close());
-  const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
+  // With Redis (several nodes) the guessing counts are shared, so a node count does not multiply the limits.
+  const signInLimiter =
+    deps.signInLimiter ??
+    new SignInLimiter(DEFAULT_SIGN_IN_LIMITS, Date.now, config.redisUrl ? new RedisSignInAttemptStore(config.redisUrl) : undefined);
   closeChain.add('sign-in limiter', () => signInLimiter.close());
-  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs);
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, deps.now);
   const notifier = new Notifier(db, bus, presence);
 
-  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, closeChain };
+  const signUpLimiter = new SignUpLimiter(config.signupsPerIpPerHour);
+  closeChain.add('sign-up limiter', () => signUpLimiter.close());
+  const sessionPurger = new SessionPurger(
+    db,
+    deps.sessionPurgeMs ?? SESSION_PURGE_MS,
+    (err) => app.log.error({ err }, 'purging expired sessions failed'),
+    () => presence.closeEndedSessions(),
+  );
+  closeChain.add('session purger', () => sessionPurger.close());
+  await sessionPurger.run();
+  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, signUpLimiter, sessionPurger, closeChain };
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await closeChain.run((msg, err) => app.log.error({ err }, msg));
@@ -122,13 +150,24 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   // Without a configured secret (tests) a per-process one: sessions then end with the process, which is harmless there.
   const secret = config.sessionSecret || randomBytes(32).toString('base64url');
   await app.register(fastifyCookie, { secret });
+  await app.register(fastifyHelmet, HELMET_OPTIONS);
+  app.addHook('onSend', async (request, reply) => {
+    // Private JSON and private audio are never kept by browsers or shared caches.
+    if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
+    // Browsers act on these only from a secure origin (and Chromium logs an error for COOP otherwise).
+    if (request.protocol === 'https') {
+      reply.header('cross-origin-opener-policy', 'same-origin');
+      reply.header('strict-transport-security', 'max-age=15552000');
+    }
+  });
   const resolveSession = sessionResolver(db, secret);
   app.decorate('resolveSession', resolveSession);
   app.decorate('requireUser', requireUserHook(resolveSession));
   app.decorateRequest('user', null as unknown as AuthUser);
   app.decorateRequest('sessionId', '');
 
-  app.addHook('onRequest', csrfGuard(config.allowedOrigins));
+  app.addHook('onRequest', hostGuard(config.publicUrl));
+  app.addHook('onRequest', csrfGuard(config));
   app.setErrorHandler((err, request, reply) => {
     const apiErr = toApiError(err);
     if (apiErr.status >= 500) request.log.error({ err }, 'request failed');
@@ -144,8 +183,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   }
   app.setNotFoundHandler((request, reply) => {
     const urlPath = request.url.split('?')[0]!;
-    const isApi = urlPath === '/api' || urlPath.startsWith('/api/') || urlPath === '/ws';
-    if (serveWeb && !isApi && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (serveWeb && !isApiPath(urlPath) && (request.method === 'GET' || request.method === 'HEAD')) {
       // SPA fallback: the browser app routes /friends/ann etc. itself.
       return reply.header('cache-control', 'no-cache').sendFile('index.html');
     }
@@ -156,6 +194,50 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   for (const [, plugin] of FEATURES) await app.register(plugin);
   await app.ready();
   return { app, close: () => app.close() };
+}
+
+/** Everything under /api/ and the WebSocket: private, never the SPA fallback. */
+function isApiPath(url: string): boolean {
+  const urlPath = url.split('?')[0]!;
+  return urlPath === '/api' || urlPath.startsWith('/api/') || urlPath === '/ws';
+}
+
+/**
+ * Security headers (docs/api.md "Security headers"). The CSP fits the built web app: its own scripts and
+ * styles only, plus inline styles (wavesurfer.js writes a <style> into its shadow root); media, images
+ * and fetch/WebSocket from this origin ('self' covers ws:/wss: to the page's own host in CSP 3),
+ * blob:/data: for audio and images made in the page; no framing, no plugins. upgrade-insecure-requests
+ * is off: hushcast also runs over plain HTTP on localhost and LANs; for the same reason COOP and HSTS
+ * are sent by the onSend hook over HTTPS only.
+ */
+const HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      scriptSrcAttr: ["'none'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:', 'blob:'],
+      mediaSrc: ["'self'", 'blob:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'same-origin' as const },
+  crossOriginOpenerPolicy: false,
+  strictTransportSecurity: false,
+};
+
+/** A hop count as the function Fastify builds from a number (its types accept no number): hop 0 is the socket's peer. */
+function fastifyTrustProxy(trust: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
 }
 
 /** Maps anything thrown in a route to the API's error shape. */

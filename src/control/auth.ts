@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { createSession, deleteSession } from '../store/sessions.js';
 import { createUser, findUserByUsername, normalizeUsername } from '../store/users.js';
+import { isCommonPassword } from './common-passwords.js';
 import { ApiError } from './errors.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import { retryMessage } from './sign-in-limiter.js';
@@ -22,7 +23,9 @@ export const Username = z
 const Password = z
   .string({ error: 'must be a text' })
   .min(8, { error: 'must be at least 8 characters' })
-  .max(256, { error: 'must be at most 256 characters' });
+  .max(256, { error: 'must be at most 256 characters' })
+  .refine((p) => p.trim() !== '', { error: 'must not be only spaces' })
+  .refine((p) => !isCommonPassword(p), { error: 'is one of the 10,000 most common passwords; please choose another' });
 
 const SignUpBody = z.object({ username: Username, password: Password });
 /** Sign-in does not re-check the sign-up rules, so old accounts keep working if the rules change. */
@@ -36,12 +39,19 @@ export async function hashPassword(password: string): Promise<string> {
 }
 
 export const authPlugin: FastifyPluginAsync = async (app) => {
-  const { db, config, signInLimiter, presence } = app.services;
+  const { db, config, signInLimiter, signUpLimiter, presence } = app.services;
   // Verified when the username does not exist, so a wrong username takes as long as a wrong password.
   const dummyHash = await hashPassword('not-a-real-password');
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = parseInput(SignUpBody, request.body);
+    const admission = await signUpLimiter.admit(request.ip);
+    if (!admission.ok) {
+      const minutes = Math.ceil(admission.retryAfterSeconds / 60);
+      throw new ApiError('TOO_MANY_SIGNUPS', `Too many new accounts from your network address. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, {
+        headers: { 'retry-after': String(admission.retryAfterSeconds) },
+      });
+    }
     if (await findUserByUsername(db, body.username)) throw taken(body.username);
     const user = await createUser(db, body.username, await hashPassword(body.password));
     if (!user) throw taken(body.username);
@@ -53,19 +63,18 @@ export const authPlugin: FastifyPluginAsync = async (app) => {
   app.post('/api/auth/signin', async (request, reply) => {
     const body = parseInput(SignInBody, request.body);
     const username = normalizeUsername(body.username);
-    const lockout = signInLimiter.check(request.ip, username);
-    if (lockout) {
+    // Admitting counts the attempt as a failure at once, so parallel requests cannot all pass the check.
+    const admission = await signInLimiter.admit(request.ip, username);
+    if (!admission.ok) {
+      const { lockout } = admission;
       throw new ApiError('TOO_MANY_ATTEMPTS', retryMessage(lockout), {
         headers: { 'retry-after': String(lockout.retryAfterSeconds) },
       });
     }
     const found = await findUserByUsername(db, username);
     const ok = await verify(found?.password_hash ?? dummyHash, body.password);
-    if (!found || !ok) {
-      signInLimiter.recordFailure(request.ip, username);
-      throw new ApiError('BAD_CREDENTIALS', 'Wrong username or password.');
-    }
-    signInLimiter.recordSuccess(username);
+    if (!found || !ok) throw new ApiError('BAD_CREDENTIALS', 'Wrong username or password.');
+    await signInLimiter.succeeded(admission.attempt);
     const sessionId = await createSession(db, found.id, config.sessionTtlHours);
     setSessionCookie(request, reply, sessionId, config.sessionTtlHours);
     return { user: { id: found.id, username: found.username }, message: `Welcome back, ${found.username}.` };

@@ -27,7 +27,9 @@ export const ERROR_STATUS = {
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
+  MISDIRECTED_HOST: 421,
   TOO_MANY_ATTEMPTS: 429,
+  TOO_MANY_SIGNUPS: 429,
   INTERNAL: 500,
 } as const;
 
@@ -63,10 +65,14 @@ export const WS_CLOSE = {
   TOO_BIG: 1009,
   /** Non-JSON or unknown message type. */
   BAD_MESSAGE: 4400,
-  /** No or invalid session cookie, or the session ended (sign-out). */
+  /** No or invalid session cookie, or the session ended (sign-out, expiry). */
   NOT_SIGNED_IN: 4401,
   /** Origin header missing or not this site. */
   ORIGIN: 4403,
+  /** The user already has WS_MAX_PER_USER sockets open on this node. */
+  TOO_MANY_SOCKETS: 4409,
+  /** The client sent more than WS_MAX_MESSAGES_PER_SECOND messages in a second. */
+  TOO_MANY_MESSAGES: 4429,
   /** Server error while opening the socket. */
   INTERNAL: 1011,
 } as const;

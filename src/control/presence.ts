@@ -7,11 +7,18 @@
 // friend list is read at publish time, so a new or removed friendship is
 // respected at once). `onUserOffline` lets the streaming plane end a live
 // stream when the broadcaster's last tab goes away.
+//
+// Bounds (docs/api.md): a socket closes with 4401 when its session expires,
+// a user has at most WS_MAX_PER_USER sockets on a node (4409), and a socket
+// may send WS_MAX_MESSAGES_PER_SECOND messages per second (4429). A client's
+// mistakes (too big, bad frames, resets) are logged at debug level, not as
+// server errors.
 import websocket from '@fastify/websocket';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { csrfOriginAllowed } from './csrf.js';
 import { WS_CLOSE } from './errors.js';
+import { liveSessionIds } from '../store/sessions.js';
 import { userTopic } from './notifier.js';
 import { MAX_CLIENT_MESSAGE_BYTES } from './ws-messages.js';
 
@@ -23,6 +30,10 @@ export const HEARTBEAT_MS = 25_000;
 const MAX_BUFFERED_BYTES = 1 << 20;
 /** How long shutdown waits for a client to answer the close handshake. */
 const CLOSE_GRACE_MS = 1000;
+/** setTimeout's longest delay; a later session expiry is re-armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Errors the ws library raises for what a client sent or how it left (ws/lib/receiver.js codes, socket resets). */
+const CLIENT_FAULTS = /^(WS_ERR_|ECONNRESET$|EPIPE$|ETIMEDOUT$)/;
 
 /** Online counts per user (sockets on this node). */
 export class Presence {
@@ -31,10 +42,14 @@ export class Presence {
   private readonly onlineListeners = new Set<PresenceListener>();
   /** Set by the /ws plugin: closes this node's sockets of one session (sign-out). */
   closeSession: (sessionId: string) => void = () => undefined;
+  /** Set by the /ws plugin: closes this node's sockets whose session expired or was deleted (run after each purge). */
+  closeEndedSessions: () => Promise<void> = async () => undefined;
 
   constructor(
     private readonly report: (err: unknown) => void = (err) => console.error('presence listener failed', err),
     readonly heartbeatMs: number = HEARTBEAT_MS,
+    /** Clock for per-socket message rates. */
+    readonly now: () => number = Date.now,
   ) {}
 
   isOnline(userId: number): boolean {
@@ -98,6 +113,8 @@ interface Connection {
   userId: number;
   username: string;
   sessionId: string;
+  /** Closes the socket with 4401 when the session expires. */
+  expiry: NodeJS.Timeout | null;
   alive: boolean;
   unsubscribe: (() => Promise<void>) | null;
   /** Resolves when the socket closed and its offline work is done. */
@@ -105,7 +122,7 @@ interface Connection {
 }
 
 export const presencePlugin: FastifyPluginAsync = async (app) => {
-  const { bus, notifier, presence, config } = app.services;
+  const { bus, notifier, presence, config, db } = app.services;
   const connections = new Set<Connection>();
   /** Open/close work in flight, awaited at shutdown so nothing writes to a closed bus or database. */
   const inFlight = new Set<Promise<void>>();
@@ -119,8 +136,19 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     for (const c of connections) if (c.sessionId === sessionId) c.socket.close(WS_CLOSE.NOT_SIGNED_IN, 'signed out');
   };
 
+  presence.closeEndedSessions = async () => {
+    const open = [...connections];
+    const live = await liveSessionIds(db, [...new Set(open.map((c) => c.sessionId))]);
+    for (const c of open) if (!live.has(c.sessionId)) c.socket.close(WS_CLOSE.NOT_SIGNED_IN, 'session expired');
+  };
+
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES },
+    // The plugin's default logs every socket error at error level with a stack; most are the client's doing.
+    errorHandler: (err, socket, request) => {
+      logSocketError(request.log, err);
+      socket.terminate();
+    },
     // Our own shutdown below closes the sockets with a code; the default would close them without one.
     preClose: function (this: typeof app, done: (err?: Error) => void) {
       closeAll()
@@ -154,9 +182,16 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
   app.addHook('onClose', async () => clearInterval(heartbeat));
 
   app.get('/ws', { websocket: true }, (socket, request) => {
-    socket.on('error', (err) => request.log.warn({ err }, 'websocket error'));
+    // Errors are logged once, by the plugin's errorHandler above.
     // Listeners are attached before any await so no early message is missed.
-    socket.on('message', (data, isBinary) => onMessage(socket, data as Buffer, isBinary, holder.conn));
+    const rate = { windowStart: 0, count: 0 };
+    socket.on('message', (data, isBinary) => {
+      if (overRate(rate)) {
+        socket.close(WS_CLOSE.TOO_MANY_MESSAGES, 'too many messages');
+        return;
+      }
+      onMessage(socket, data as Buffer, isBinary, holder.conn);
+    });
     socket.on('pong', () => {
       if (holder.conn) holder.conn.alive = true;
     });
@@ -168,7 +203,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
       if (holder.conn) track(onClose(holder.conn).finally(closed), 'close');
       else closed();
     });
-    if (!csrfOriginAllowed(request, config.allowedOrigins)) {
+    if (!csrfOriginAllowed(request, config)) {
       socket.close(WS_CLOSE.ORIGIN, 'origin not allowed');
       return;
     }
@@ -189,14 +224,26 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     }
     if (socket.readyState !== socket.OPEN) return;
     const { user } = session;
-    const conn: Connection = { socket, userId: user.id, username: user.username, sessionId: session.sessionId, alive: true, unsubscribe: null, done };
+    if (refuseOverCap(socket, user.id)) return;
+    const conn: Connection = {
+      socket,
+      userId: user.id,
+      username: user.username,
+      sessionId: session.sessionId,
+      expiry: null,
+      alive: true,
+      unsubscribe: null,
+      done,
+    };
     const unsubscribe = await bus.subscribe(userTopic(user.id), (raw) => forward(conn, raw));
-    if (socket.readyState !== socket.OPEN) {
+    // Checked again with no await before counting in, so parallel opens cannot overshoot the cap.
+    if (socket.readyState !== socket.OPEN || refuseOverCap(socket, user.id)) {
       // Closed while subscribing: the close handler saw no connection, so clean up here.
       await unsubscribe();
       return;
     }
     conn.unsubscribe = unsubscribe;
+    armExpiry(conn, session.expiresAt);
     connections.add(conn);
     holder.conn = conn;
     send(socket, JSON.stringify({ type: 'hello', username: user.username }));
@@ -205,8 +252,35 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     }
   }
 
+  function refuseOverCap(socket: WebSocket, userId: number): boolean {
+    if (presence.connections(userId) < config.wsMaxPerUser) return false;
+    socket.close(WS_CLOSE.TOO_MANY_SOCKETS, 'too many connections');
+    return true;
+  }
+
+  function armExpiry(conn: Connection, expiresAt: number): void {
+    const wait = expiresAt - Date.now();
+    if (wait <= 0) {
+      conn.socket.close(WS_CLOSE.NOT_SIGNED_IN, 'session expired');
+      return;
+    }
+    conn.expiry = setTimeout(() => armExpiry(conn, expiresAt), Math.min(wait, MAX_TIMER_MS));
+  }
+
+  /** Counts a message into the socket's one-second window; true when it is one too many. */
+  function overRate(rate: { windowStart: number; count: number }): boolean {
+    const now = presence.now();
+    if (rate.count === 0 || now - rate.windowStart >= 1000) {
+      rate.windowStart = now;
+      rate.count = 0;
+    }
+    rate.count++;
+    return rate.count > config.wsMaxMessagesPerSecond;
+  }
+
   async function onClose(conn: Connection): Promise<void> {
     connections.delete(conn);
+    if (conn.expiry) clearTimeout(conn.expiry);
     // Counted out first, synchronously, so a tab reconnecting right now sees the right count.
     const last = presence.socketClosed(conn.userId);
     // Friends are told without waiting for the bus to confirm the unsubscribe (a Redis round trip).
@@ -250,3 +324,13 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     });
   }
 };
+
+/** A client's mistake or departure at debug level (no stack); anything else is a server error. */
+function logSocketError(log: FastifyBaseLogger, err: unknown): void {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && CLIENT_FAULTS.test(e.code)) {
+    log.debug({ code: e.code, reason: e.message }, 'websocket closed for a client error');
+    return;
+  }
+  log.error({ err }, 'websocket error');
+}

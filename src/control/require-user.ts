@@ -3,7 +3,7 @@
 // it sets `request.user` and `request.sessionId` or answers 401 NOT_SIGNED_IN.
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../store/db.js';
-import { findSessionUser } from '../store/sessions.js';
+import { findLiveSession } from '../store/sessions.js';
 import type { PublicUser } from '../store/users.js';
 import { ApiError } from './errors.js';
 import { SESSION_COOKIE, unsignSessionCookie } from './session-cookie.js';
@@ -13,6 +13,8 @@ export type AuthUser = PublicUser;
 export interface ResolvedSession {
   sessionId: string;
   user: AuthUser;
+  /** Epoch ms; the presence socket closes then. */
+  expiresAt: number;
 }
 
 export type SessionResolver = (request: FastifyRequest) => Promise<ResolvedSession | null>;
@@ -21,8 +23,8 @@ export function sessionResolver(db: Db, secret: string): SessionResolver {
   return async (request) => {
     const sessionId = unsignSessionCookie(secret, request.cookies[SESSION_COOKIE]);
     if (!sessionId) return null;
-    const user = await findSessionUser(db, sessionId);
-    return user ? { sessionId, user } : null;
+    const found = await findLiveSession(db, sessionId);
+    return found ? { sessionId, user: found.user, expiresAt: found.expiresAt } : null;
   };
 }
 

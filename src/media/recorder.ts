@@ -5,7 +5,7 @@
 // moment (SIGKILL) leaves a playable file that lacks at most the last FLUSH_MS.
 // Disk errors never throw out of write(): recording stops, the file is left
 // finalized at the last good length, and onError tells the owner once.
-import { close, closeSync, fsync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { close, closeSync, fchmodSync, fsync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { serializeWavHeader, setWavDataSize, WAV_HEADER_BYTES, WAV_MAX_DATA_BYTES } from './wav.js';
 
@@ -71,8 +71,10 @@ export class WavRecorder {
     const header = serializeWavHeader({ sampleRate, ...PCM_FORMAT }, 0);
     let fd: number;
     try {
-      mkdirSync(path.dirname(filePath), { recursive: true });
-      fd = openSync(filePath, 'wx');
+      // Private audio: folder 0700, file 0600 whatever the umask.
+      mkdirSync(path.dirname(filePath), { recursive: true, mode: 0o700 });
+      fd = openSync(filePath, 'wx', 0o600);
+      fchmodSync(fd, 0o600);
     } catch (err) {
       throw new Error(`cannot create recording file ${filePath}: ${reason(err)}`, { cause: err });
     }

@@ -32,6 +32,25 @@ export async function findSessionUser(db: Db, sessionId: string): Promise<Public
     .executeTakeFirst();
 }
 
+/** The user of a live session and when it expires (epoch ms), or undefined. */
+export async function findLiveSession(db: Db, sessionId: string): Promise<{ user: PublicUser; expiresAt: number } | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['users.id as id', 'users.username as username', 'sessions.expires_at as expires_at'])
+    .where('sessions.id', '=', sessionId)
+    .where('sessions.expires_at', '>', nowIso())
+    .executeTakeFirst();
+  return row ? { user: { id: row.id, username: row.username }, expiresAt: Date.parse(row.expires_at) } : undefined;
+}
+
+/** Which of `sessionIds` are still live (exist and unexpired). */
+export async function liveSessionIds(db: Db, sessionIds: string[]): Promise<Set<string>> {
+  if (sessionIds.length === 0) return new Set();
+  const rows = await db.selectFrom('sessions').select('id').where('id', 'in', sessionIds).where('expires_at', '>', nowIso()).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
 export async function deleteSession(db: Db, sessionId: string): Promise<boolean> {
   const r = await db.deleteFrom('sessions').where('id', '=', sessionId).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;

@@ -16,7 +16,7 @@ after(async () => {
 describe('sign-up', () => {
   test('creates a lower-case user, an argon2id hash, a server-side session and an HttpOnly SameSite=Lax cookie', async () => {
     const c = new Client(t.base);
-    const r = await c.post('/api/auth/signup', { username: 'Alice_1', password: 'password123' });
+    const r = await c.post('/api/auth/signup', { username: 'Alice_1', password: 'amber-lantern-42' });
     assert.equal(r.status, 201);
     assert.equal(r.body.user.username, 'alice_1');
     assert.equal(typeof r.body.message, 'string');
@@ -34,20 +34,24 @@ describe('sign-up', () => {
 
   test('a username taken in any letter case is refused with 409 USERNAME_TAKEN and nothing changes', async () => {
     const before = await snapshot(t.db);
-    const r = await new Client(t.base).post('/api/auth/signup', { username: 'ALICE_1', password: 'password123' });
+    const r = await new Client(t.base).post('/api/auth/signup', { username: 'ALICE_1', password: 'amber-lantern-42' });
     assert.equal(r.status, 409);
     assert.equal(r.body.error.code, 'USERNAME_TAKEN');
     assert.deepEqual(await snapshot(t.db), before);
   });
 
   for (const [what, body, field] of [
-    ['a too short username', { username: 'ab', password: 'password123' }, 'username'],
-    ['a too long username', { username: 'a'.repeat(31), password: 'password123' }, 'username'],
-    ['a username with other characters', { username: 'ann-marie', password: 'password123' }, 'username'],
+    ['a too short username', { username: 'ab', password: 'amber-lantern-42' }, 'username'],
+    ['a too long username', { username: 'a'.repeat(31), password: 'amber-lantern-42' }, 'username'],
+    ['a username with other characters', { username: 'ann-marie', password: 'amber-lantern-42' }, 'username'],
     ['a 7-character password', { username: 'shortpw', password: '1234567' }, 'password'],
     ['a 257-character password', { username: 'longpw', password: 'x'.repeat(257) }, 'password'],
     ['a missing password', { username: 'nopw' }, 'password'],
-    ['a non-string username', { username: 42, password: 'password123' }, 'username'],
+    ['a non-string username', { username: 42, password: 'amber-lantern-42' }, 'username'],
+    ['an all-whitespace password', { username: 'spacepw', password: ' '.repeat(8) }, 'password'],
+    ['a password of tabs and newlines', { username: 'tabpw', password: '\t\n \t\n \t\n' }, 'password'],
+    ['one of the most common passwords', { username: 'commonpw', password: 'password123' }, 'password'],
+    ['a common password in other letter case', { username: 'commonpw2', password: 'QWERTYUIOP' }, 'password'],
   ] as const) {
     test(`${what} is refused with 400 VALIDATION naming the field, and nothing changes`, async () => {
       const before = await snapshot(t.db);
@@ -60,7 +64,7 @@ describe('sign-up', () => {
   }
 
   test('usernames of exactly 3 and 30 characters and passwords of 8 and 256 are accepted', async () => {
-    await new Client(t.base).post('/api/auth/signup', { username: 'abc', password: '12345678' }).then((r) => assert.equal(r.status, 201));
+    await new Client(t.base).post('/api/auth/signup', { username: 'abc', password: 'q8w7e6r5' }).then((r) => assert.equal(r.status, 201));
     await new Client(t.base).post('/api/auth/signup', { username: 'b'.repeat(30), password: 'y'.repeat(256) }).then((r) => assert.equal(r.status, 201));
   });
 });
@@ -122,7 +126,7 @@ describe('sign-in and sign-out', () => {
 });
 
 describe('sign-in lockout', () => {
-  test('after 5 failures for one username the 6th attempt is 429 TOO_MANY_ATTEMPTS with Retry-After and a retry time, even with the right password', async () => {
+  test('after 5 failures for one username from one address the 6th attempt from there is 429 TOO_MANY_ATTEMPTS with Retry-After and a retry time, even with the right password', async () => {
     await new Client(t.base).signup('frank', 'frankspassword');
     const c = new Client(t.base);
     for (let i = 0; i < 5; i++) {
@@ -132,7 +136,7 @@ describe('sign-in lockout', () => {
     const r = await c.post('/api/auth/signin', { username: 'FRANK', password: 'frankspassword' });
     assert.equal(r.status, 429);
     assert.equal(r.body.error.code, 'TOO_MANY_ATTEMPTS');
-    assert.match(r.body.error.message, /for this username\. Try again in \d+ minutes? \(at \d\d:\d\d UTC\)\./);
+    assert.match(r.body.error.message, /for this username from your network address\. Try again in \d+ minutes? \(at \d\d:\d\d UTC\)\./);
     const retry = Number(r.headers.get('retry-after'));
     assert.ok(retry > 0 && retry <= 15 * 60, `Retry-After ${retry}`);
     assert.deepEqual(await snapshot(t.db), before);
@@ -178,7 +182,7 @@ describe('bad input and CSRF', () => {
     const before = await snapshot(t.db);
     for (const origin of ['http://evil.example', 'null', null]) {
       const c = new Client(t.base, origin);
-      const r = await c.post('/api/auth/signup', { username: 'csrfvictim', password: 'password123' });
+      const r = await c.post('/api/auth/signup', { username: 'csrfvictim', password: 'amber-lantern-42' });
       assert.equal(r.status, 403, `origin ${origin}`);
       assert.equal(r.body.error.code, 'CSRF_ORIGIN');
     }
@@ -193,7 +197,7 @@ describe('bad input and CSRF', () => {
 
   test('a same-origin Referer is accepted when Origin is absent', async () => {
     const c = new Client(t.base, null);
-    const r = await c.request('POST', '/api/auth/signup', { username: 'refonly', password: 'password123' }, { referer: `${t.base}/signup` });
+    const r = await c.request('POST', '/api/auth/signup', { username: 'refonly', password: 'amber-lantern-42' }, { referer: `${t.base}/signup` });
     assert.equal(r.status, 201);
   });
 
@@ -212,7 +216,7 @@ test('GET /api/health reports the configured engine when no media plane runs', a
 test('an origin listed in ALLOWED_ORIGINS may POST', async () => {
   const other = await startTestApp({ allowedOrigins: ['https://hushcast.example'] });
   try {
-    const r = await new Client(other.base, 'https://hushcast.example').post('/api/auth/signup', { username: 'allowed', password: 'password123' });
+    const r = await new Client(other.base, 'https://hushcast.example').post('/api/auth/signup', { username: 'allowed', password: 'amber-lantern-42' });
     assert.equal(r.status, 201);
   } finally {
     await other.close();

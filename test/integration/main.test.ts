@@ -97,7 +97,7 @@ test('with TLS_CERT_FILE and TLS_KEY_FILE it serves HTTPS and the session cookie
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
   const port = await freePort();
   const { child, exited } = await startMain({ DATA_DIR: dir, PORT: String(port), TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
-  const body = JSON.stringify({ username: 'tls_user', password: 'password123' });
+  const body = JSON.stringify({ username: 'tls_user', password: 'amber-lantern-42' });
   const res = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
     const req = https.request(
       { host: '127.0.0.1', port, path: '/api/auth/signup', method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', origin: `https://127.0.0.1:${port}` } },

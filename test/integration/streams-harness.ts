@@ -25,7 +25,8 @@ export interface TestServer {
 export async function startServer(opts: { media?: MediaPlane; env?: Record<string, string>; host?: string; dir?: string } = {}): Promise<TestServer> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'hc-streams-'));
   const host = opts.host ?? '127.0.0.1';
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', HOST: host, PORT: '0', ...opts.env });
+  // SIGNUPS_PER_IP_PER_HOUR: the tests sign many users up from one address; the limit has its own tests.
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', HOST: host, PORT: '0', SIGNUPS_PER_IP_PER_HOUR: '100000', ...opts.env });
   const { app, close } = await buildApp(config, { media: opts.media, serveWeb: false });
   await app.listen({ port: 0, host });
   const address = app.server.address();

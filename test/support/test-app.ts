@@ -21,7 +21,8 @@ export async function startTestApp(overrides: Partial<Config> = {}, deps: AppDep
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hc-app-'));
   const config = loadConfig(
     { DATA_DIR: dir, LOG_LEVEL: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'silent', DENOISE_ENGINE: 'none' },
-    { port: 0, host: '127.0.0.1', ...overrides },
+    // Tests sign many users up from 127.0.0.1; the sign-up limit has its own tests.
+    { port: 0, host: '127.0.0.1', signupsPerIpPerHour: 100_000, ...overrides },
   );
   // No media plane unless a test brings one: the control-plane tests never stream, and worker threads slow every start.
   const { app, close } = await buildApp(config, { serveWeb: false, media: null, ...deps });

@@ -29,3 +29,21 @@ test('config rejects a bad variable with a message naming it', () => {
   assert.throws(() => loadConfig({ TLS_CERT_FILE: '/x.pem' }), /TLS_KEY_FILE/);
   assert.throws(() => loadConfig({ DENOISE_ENGINE: 'magic' }), /DENOISE_ENGINE/);
 });
+
+test('TRUST_PROXY is a hop count or a list of proxy addresses/CIDRs; "true" (every hop) and garbage are refused', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,loopback,::1,fd00::/8' }).trustProxy, [
+    '10.0.0.1',
+    '192.168.0.0/16',
+    'loopback',
+    '::1',
+    'fd00::/8',
+  ]);
+  for (const bad of ['true', 'yes', '10.0.0.0/33', 'proxy.example.org', '1.2.3', '99']) {
+    assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message), bad);
+  }
+});

@@ -29,13 +29,15 @@ test('the error codes and their HTTP statuses are exactly the documented ones', 
     BODY_TOO_LARGE: 413,
     UNSUPPORTED_MEDIA_TYPE: 415,
     RANGE_NOT_SATISFIABLE: 416,
+    MISDIRECTED_HOST: 421,
     TOO_MANY_ATTEMPTS: 429,
+    TOO_MANY_SIGNUPS: 429,
     INTERNAL: 500,
   });
 });
 
 test('the WebSocket close codes are exactly the documented ones', () => {
-  assert.deepEqual(WS_CLOSE, { GOING_AWAY: 1001, TOO_BIG: 1009, BAD_MESSAGE: 4400, NOT_SIGNED_IN: 4401, ORIGIN: 4403, INTERNAL: 1011 });
+  assert.deepEqual(WS_CLOSE, { GOING_AWAY: 1001, TOO_BIG: 1009, BAD_MESSAGE: 4400, NOT_SIGNED_IN: 4401, ORIGIN: 4403, TOO_MANY_SOCKETS: 4409, TOO_MANY_MESSAGES: 4429, INTERNAL: 1011 });
 });
 
 test('an ApiError serializes as {error: {code, message}} with its default or overridden status', () => {

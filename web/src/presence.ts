@@ -199,7 +199,8 @@ export class PresenceClient {
         cb?.();
         return;
       }
-      if (e.code === 4400 || e.code === 1009) console.error(`presence: server closed the socket: ${e.code} ${e.reason}`);
+      // 4409: too many tabs open, 4429: too many messages; redialling with back-off is right for both.
+      if (e.code === 4400 || e.code === 1009 || e.code === 4409 || e.code === 4429) console.error(`presence: server closed the socket: ${e.code} ${e.reason}`);
       this.socketLost();
     };
     // 'error' is always followed by 'close'; nothing to do here.
