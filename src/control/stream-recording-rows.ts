@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
 import type { SessionSummary } from '../media/media-plane.js';
-import { repairWav } from '../media/wav-repair.js';
+import { repairRecording } from '../media/recording-files.js';
 import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';
@@ -49,7 +49,8 @@ function fromSummary(summary: SessionSummary): { durationMs: number; sizeBytes: 
 
 /**
  * The media plane could not report (its worker crashed or failed while stopping): the
- * file's header may lag behind its data, so it is repaired from the file length first.
+ * file's header may lag behind its data (WAV) or lack its last page's end-of-stream (Opus),
+ * so it is repaired first.
  */
 async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: number; sizeBytes: number }> {
   try {
@@ -59,7 +60,7 @@ async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: num
     return { durationMs: 0, sizeBytes: 0 };
   }
   try {
-    const r = repairWav(file, { fallbackSampleRate: SAMPLE_RATE });
+    const r = repairRecording(file, SAMPLE_RATE);
     return { durationMs: r.durationMs, sizeBytes: r.sizeBytes };
   } catch (err) {
     log.error({ file, err }, 'recording file could not be repaired when finalizing its row');
