@@ -54,24 +54,36 @@ export function writeOggPage(
   bodyLength: number,
 ): number {
   if (segments > OGG_MAX_SEGMENTS) throw new RangeError(`${segments} segments on one Ogg page`);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[at] = 0x4f; // 'OggS'
   out[at + 1] = 0x67;
   out[at + 2] = 0x67;
   out[at + 3] = 0x53;
   out[at + 4] = 0; // stream structure version
   out[at + 5] = page.flags;
-  setGranule(view, at + 6, page.granule);
-  view.setUint32(at + 14, page.serial >>> 0, true);
-  view.setUint32(at + 18, page.sequence >>> 0, true);
-  view.setUint32(at + 22, 0, true);
+  if (page.granule === -1) {
+    putU32(out, at + 6, 0xffffffff);
+    putU32(out, at + 10, 0xffffffff);
+  } else {
+    putU32(out, at + 6, page.granule % 0x1_0000_0000);
+    putU32(out, at + 10, Math.floor(page.granule / 0x1_0000_0000));
+  }
+  putU32(out, at + 14, page.serial >>> 0);
+  putU32(out, at + 18, page.sequence >>> 0);
+  putU32(out, at + 22, 0);
   out[at + 26] = segments;
   out.set(laces.subarray(0, segments), at + OGG_HEADER_BYTES);
   const bodyAt = at + OGG_HEADER_BYTES + segments;
   out.set(body.subarray(0, bodyLength), bodyAt);
   const end = bodyAt + bodyLength;
-  view.setUint32(at + 22, oggCrc(out, at, end), true);
+  putU32(out, at + 22, oggCrc(out, at, end));
   return end - at;
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff;
+  out[at + 1] = (v >>> 8) & 0xff;
+  out[at + 2] = (v >>> 16) & 0xff;
+  out[at + 3] = (v >>> 24) & 0xff;
 }
 
 /** Appends a packet's lacing values (a 255 run, then the remainder, 0 for an exact multiple). Returns the new count. */
@@ -134,16 +146,6 @@ export function checkOggPage(bytes: Uint8Array, at: number, pageLength: number):
   const crc = oggCrc(bytes, at, at + pageLength);
   view.setUint32(at + 22, stored, true);
   return crc === stored;
-}
-
-function setGranule(view: DataView, at: number, granule: number): void {
-  if (granule === -1) {
-    view.setUint32(at, 0xffffffff, true);
-    view.setUint32(at + 4, 0xffffffff, true);
-    return;
-  }
-  view.setUint32(at, granule % 0x1_0000_0000, true);
-  view.setUint32(at + 4, Math.floor(granule / 0x1_0000_0000), true);
 }
 
 function getGranule(view: DataView, at: number): number {

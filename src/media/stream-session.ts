@@ -355,6 +355,8 @@ export class StreamSession {
 
   private openRecorders(rec: NonNullable<StartSessionOptions['recording']>): void {
     const fail = (message: string): void => {
+      // A stopped Opus recording needs no more packets: without listeners the encoder can rest.
+      this.packetRecorder = null;
       if (this.recordingFailure !== null) return;
       this.recordingFailure = message;
       this.hooks.recordingFailed(message);

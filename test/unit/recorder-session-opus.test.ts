@@ -19,8 +19,10 @@ import { StreamSession } from '../../src/media/stream-session.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hc-session-opus-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('ten minutes of audio through a session with an Opus recording keep RSS growth under 20 MB and are all recorded, exactly, at ≤ 0.6 MB a minute', async (t) => {
+test('ten minutes of audio through a session with an Opus recording and its raw companion keep RSS growth under 20 MB and are all recorded, exactly, at ≤ 0.6 MB a minute', async (t) => {
   const file = path.join(tmp, 'ann_20260101T000000_000Z.opus');
+  // RECORD_RAW follows the format: the un-denoised input, encoded by the raw recorder's own encoder.
+  const raw = path.join(tmp, 'ann_20260101T000000_000Z.raw.opus');
   const failures: string[] = [];
   const session = new StreamSession(
     {
@@ -29,7 +31,7 @@ test('ten minutes of audio through a session with an Opus recording keep RSS gro
       ownerName: 'ann',
       engine: 'none',
       denoise: { attenLimDb: null },
-      recording: { filePath: file, rawFilePath: null },
+      recording: { filePath: file, rawFilePath: raw },
       maxListeners: 10,
     },
     new NoneDenoiser(),
@@ -76,4 +78,6 @@ test('ten minutes of audio through a session with an Opus recording keep RSS gro
   t.diagnostic(`${(size / 10 / 1e6).toFixed(3)} MB per minute (WAV: 5.760)`);
   assert.ok(size / 10 <= 0.6e6, `${(size / 10 / 1e6).toFixed(3)} MB per minute`);
   assert.equal(readFileSync(peaksPathFor(file)).length, 600 * 100, 'one peak per 10 ms hop');
+  assert.equal(summary.recording?.rawFilePath, raw);
+  assert.equal((await readOggOpusInfo(raw)).samples, 600 * 48_000, 'the raw companion is Ogg Opus of the same length');
 });
