@@ -135,6 +135,9 @@ test('Chromium decodes an Opus recording of a live stream to exactly its listed 
   const at = bestLag(heard, decoded, from, from + RATE / 2, [coarse.lag - 8, coarse.lag + 8]);
   const r = corr(heard, decoded, at.lag, 4800, Math.min(heard.length, decoded.length - at.lag));
   assert.ok(r > 0.99, `the recording as Chromium decodes it correlates with what the listener received (${r.toFixed(4)})`);
+  await listener.close();
+  await broadcaster.close();
+  await server.close(); // its media workers run at real-time priority: not idle while the next tests start
 });
 
 test('seeking a 10-minute Opus recording in Chromium streams it with Range requests and plays from within 0.1 s of the requested time', async (t) => {
@@ -250,6 +253,7 @@ test('seeking a 10-minute Opus recording in Chromium streams it with Range reque
   t.diagnostic(`audio requests: ${ranges.join(', ')}`);
   const starts = ranges.map((r) => /^bytes=(\d+)-/.exec(r)?.[1]).filter((s) => s !== undefined).map(Number);
   assert.ok(starts.some((s) => s > result.sizeBytes / 10), `Chromium fetched from the middle of the file with Range (${ranges.join(', ')})`);
+  await server.close();
 });
 
 test('after a SIGKILL mid-stream, the repaired Opus recording plays in Chromium to its end, with its listed duration, up to within 1 s of the kill', async (t) => {

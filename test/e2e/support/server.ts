@@ -116,7 +116,15 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     clearTimeout(timer);
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    // A child that did not come up in time must not outlive the test: nobody holds a handle to
+    // stop it, and it would load the machine for every test after this one.
+    child?.kill('SIGKILL');
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     baseUrl: `http://${host}:${port}`,
     host,
