@@ -82,6 +82,8 @@ export class OggOpusRecorder {
   private readonly pending = new Float32Array(SAMPLES_20MS);
   private pendingSamples = 0;
   private samplesAccepted = 0;
+  /** Granule of the last page on disk. */
+  private finalGranule = 0;
   private failure: string | null = null;
   private result: RecorderResult | null = null;
 
@@ -172,13 +174,7 @@ export class OggOpusRecorder {
       this.fail(`recording stopped: an Opus packet of ${packet.length} bytes does not fit an Ogg page`);
       return;
     }
-    if (this.segments + lacingValues(packet.length) > OGG_MAX_SEGMENTS || this.bodyUsed + packet.length > this.body.length) {
-      if (!this.flush(0)) return;
-    }
-    this.segments = lacePacket(this.laces, this.segments, packet.length);
-    this.body.set(packet, this.bodyUsed);
-    this.bodyUsed += packet.length;
-    this.pageSamples += samples;
+    if (!this.append(packet, samples)) return;
     this.samplesAccepted += samples;
     if (this.pageSamples >= this.flushSamples) this.flush(0);
   }
@@ -200,7 +196,7 @@ export class OggOpusRecorder {
       } catch (err) {
         console.error(`recorder: the closing Opus packet of ${this.filePath} failed; the file ends ${this.preSkip} samples early:`, err);
       }
-      if (tail !== null && this.fd !== null) this.writePacketNoFlush(tail, PEAK_SAMPLES);
+      if (tail !== null && this.fd !== null) this.append(tail, PEAK_SAMPLES);
       if (this.fd !== null && this.flush(OGG_EOS, tail !== null ? this.preSkip + recorded : -1)) this.finish(true);
     }
     const samples = this.playableSamples();
@@ -220,16 +216,16 @@ export class OggOpusRecorder {
     return Math.max(0, this.finalGranule - this.preSkip);
   }
 
-  private finalGranule = 0;
-
-  private writePacketNoFlush(packet: Uint8Array, samples: number): void {
+  /** The packet into the page being filled (a full page goes to disk first). false when recording has stopped. */
+  private append(packet: Uint8Array, samples: number): boolean {
     if (this.segments + lacingValues(packet.length) > OGG_MAX_SEGMENTS || this.bodyUsed + packet.length > this.body.length) {
-      if (!this.flush(0)) return;
+      if (!this.flush(0)) return false;
     }
     this.segments = lacePacket(this.laces, this.segments, packet.length);
     this.body.set(packet, this.bodyUsed);
     this.bodyUsed += packet.length;
     this.pageSamples += samples;
+    return true;
   }
 
   private encodePending(): void {

@@ -239,16 +239,27 @@ test('seeking a 10-minute Opus recording in Chromium streams it with Range reque
     const heard = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
     let onset = 0;
     while (onset < heard.length && Math.abs(heard[onset]!) < 0.02) onset++;
-    // Where in the recording the first 0.2 s of sound after the seek come from (searching ±1 s).
-    const snippet = heard.subarray(onset, onset + 9600);
+    // Where in the recording the first sound after the seek comes from (searching ±1 s), from
+    // 50 ms stretches: on a loaded machine the browser's audio thread may drop a buffer later
+    // in the capture, which says nothing about the seek. The first stretch that matches the
+    // recording tells where playback started (minus its own offset after the onset).
     const from = Math.round((target - 1) * RATE);
-    const reference = new Float32Array(2 * RATE + snippet.length);
+    const span = 2400;
+    const reference = new Float32Array(2 * RATE + 4 * span);
     for (let i = 0; i < reference.length; i++) reference[i] = input(from + i);
-    const best = bestLag(snippet, reference, 0, snippet.length, [0, 2 * RATE]);
-    const landed = (from + best.lag) / RATE;
-    t.diagnostic(`seek to ${target} s: sound from ${landed.toFixed(4)} s of the recording (correlation ${best.r.toFixed(3)})`);
-    assert.ok(best.r > 0.9, `the sound after the seek is the recording's (correlation ${best.r.toFixed(3)})`);
-    assert.ok(Math.abs(landed - target) < 0.1, `asked for ${target} s, played from ${landed.toFixed(3)} s`);
+    let found: { landed: number; r: number; k: number } | null = null;
+    const tried: string[] = [];
+    for (let k = 0; k < 4 && found === null; k++) {
+      const snippet = heard.subarray(onset + k * span, onset + (k + 1) * span);
+      const coarse = bestLag(snippet, reference, 0, snippet.length, [0, 2 * RATE + k * span], 2);
+      const best = bestLag(snippet, reference, 0, snippet.length, [Math.max(0, coarse.lag - 2), coarse.lag + 2]);
+      const landed = (from + best.lag - k * span) / RATE;
+      tried.push(`${landed.toFixed(4)} s (r ${best.r.toFixed(3)})`);
+      if (best.r > 0.9) found = { landed, r: best.r, k };
+    }
+    t.diagnostic(`seek to ${target} s: sound from ${tried.join(', ')}`);
+    assert.ok(found !== null, `the sound after the seek is the recording's: ${tried.join(', ')}`);
+    assert.ok(Math.abs(found.landed - target) < 0.1, `asked for ${target} s, played from ${found.landed.toFixed(3)} s`);
   }
   t.diagnostic(`audio requests: ${ranges.join(', ')}`);
   const starts = ranges.map((r) => /^bytes=(\d+)-/.exec(r)?.[1]).filter((s) => s !== undefined).map(Number);
