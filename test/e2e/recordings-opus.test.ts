@@ -2,7 +2,8 @@
 // than the server's) to exactly their listed duration and to the audio listeners
 // received; seeking a long recording streams it with Range requests and lands
 // where asked; after a SIGKILL the repaired recording plays in the browser up to
-// within 1 s of the kill. Streams come from werift peers in this process; the
+// within 1 s of the kill; in the recordings list it plays with its waveform and
+// downloads as .opus and as WAV. Streams come from werift peers in this process; the
 // browser only plays.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,12 +11,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { parseOggPageHeader } from '../../src/media/ogg.js';
+import { parseWavHeader } from '../../src/media/wav.js';
 import { readOggOpusInfo } from '../../src/media/ogg-opus-file.js';
 import { OggOpusRecorder } from '../../src/media/ogg-opus-recorder.js';
 import { createRecording } from '../../src/store/recordings.js';
 import { findUserByUsername } from '../../src/store/users.js';
 import { TestBroadcaster, TestListener } from '../integration/media-peers.js';
-import { type TestServer, type TestUser, apiCall, launchChromium, makeFriends, newUser, startServer } from './support/index.js';
+import { type TestServer, type TestUser, apiCall, launchChromium, makeFriends, newUser, openFriendPage, startServer } from './support/index.js';
 
 const RATE = 48_000;
 let browser: Browser;
@@ -357,3 +359,63 @@ function opusFileIn(dir: string): string | null {
     return null;
   }
 }
+
+test('in the recordings list an Opus recording plays with its waveform, downloads as recorded (.opus) and as a WAV of the same duration', async (t) => {
+  const server = await startServer({ env: { DENOISE_ENGINE: 'none' } });
+  servers.push(server);
+  const [ann, bob] = await friends(server);
+  // A 6 s recording made by the recorder (a finished stream's file and row).
+  const fileName = `${ann.username}_20261202T100000_000Z.opus`;
+  const file = path.join(server.dataDir, 'recordings', fileName);
+  const rec = OggOpusRecorder.open(file);
+  const signal = chirp(6);
+  for (let at = 0; at + 480 <= signal.length; at += 480) rec.write(signal.subarray(at, at + 480));
+  const result = rec.close();
+  const db = server.app!.services.db;
+  const owner = (await findUserByUsername(db, ann.username))!;
+  const id = await createRecording(db, {
+    ownerId: owner.id,
+    fileName,
+    rawFileName: null,
+    startedAt: '2026-12-02T10:00:00.000Z',
+    sampleRate: RATE,
+    engine: 'none',
+    status: 'complete',
+    endedAt: '2026-12-02T10:00:06.000Z',
+    durationMs: result.durationMs,
+    sizeBytes: result.sizeBytes,
+  });
+
+  await openFriendPage(bob.page, ann.username);
+  const item = bob.page.getByTestId('friend-recordings-section').locator(`[data-testid="recording-item"][data-recording-id="${id}"]`);
+  await item.waitFor();
+  await item.getByTestId('recording-play').click();
+  await bob.page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="recording-audio"]') as HTMLAudioElement | null;
+    return el !== null && !el.paused && el.currentTime > 0.3;
+  }, null, { timeout: 15_000 });
+  await bob.page.waitForFunction(() => {
+    const host = document.querySelector('[data-testid="recording-waveform"]')?.firstElementChild;
+    return Boolean(host?.shadowRoot?.querySelector('canvas'));
+  }, null, { timeout: 10_000 });
+  assert.equal(await bob.page.getByTestId('recording-player-error').count(), 0, 'no playback or waveform error');
+
+  const [opusDownload] = await Promise.all([bob.page.waitForEvent('download'), item.getByTestId('recording-download').click()]);
+  assert.equal(opusDownload.suggestedFilename(), fileName);
+  const savedOpus = path.join(server.dataDir, 'download.opus');
+  await opusDownload.saveAs(savedOpus);
+  assert.deepEqual(readFileSync(savedOpus), readFileSync(file));
+
+  const [wavDownload] = await Promise.all([bob.page.waitForEvent('download'), item.getByTestId('recording-download-wav').click()]);
+  assert.equal(wavDownload.suggestedFilename(), fileName.replace(/\.opus$/, '.wav'));
+  const savedWav = path.join(server.dataDir, 'download.wav');
+  await wavDownload.saveAs(savedWav);
+  const wav = readFileSync(savedWav);
+  const h = parseWavHeader(wav);
+  t.diagnostic(`WAV download: ${wav.length} bytes, ${h.dataSize / 2} samples for ${signal.length} recorded`);
+  assert.deepEqual({ rate: h.sampleRate, channels: h.channels, bits: h.bitsPerSample }, { rate: RATE, channels: 1, bits: 16 });
+  assert.equal(h.dataSize, signal.length * 2, 'exactly the recorded duration');
+  assert.equal(wav.length, 44 + h.dataSize);
+  assert.deepEqual(bob.errors, []);
+  await server.close();
+});
