@@ -68,6 +68,8 @@ export interface Config {
   /** STUN/TURN servers, e.g. `stun:stun.example.org:3478,turn:user:pass@turn.example.org:3478`. */
   iceServers: string[];
   /** Also keep the raw (un-denoised) input as a second WAV for A/B listening. */
+  /** Format of new recordings (RECORD_FORMAT): Ogg Opus from the live encoder's packets, or 16-bit WAV. */
+  recordFormat: 'opus' | 'wav';
   recordRaw: boolean;
   /**
    * RTP through hushcast's own SRTP code in both directions (src/media/srtp-fast-sender.ts for
@@ -118,6 +120,7 @@ const EnvSchema = z.object({
   ICE_PORT_MIN: optInt(1024, 65535),
   ICE_PORT_MAX: optInt(1024, 65535),
   ICE_SERVERS: z.string().default(''),
+  RECORD_FORMAT: z.enum(['opus', 'wav']).default('opus'),
   RECORD_RAW: bool.default(false),
   SRTP_FAST_PATH: bool.default(true),
   MEDIA_RT_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     icePortMin: e.ICE_PORT_MIN,
     icePortMax: e.ICE_PORT_MAX,
     iceServers: splitList(e.ICE_SERVERS),
+    recordFormat: e.RECORD_FORMAT,
     recordRaw: e.RECORD_RAW,
     srtpFastPath: e.SRTP_FAST_PATH,
     mediaRtPriority: e.MEDIA_RT_PRIORITY,

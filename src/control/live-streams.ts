@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { DenoiseParams } from '../denoise/denoiser.js';
+import { rawCompanionName, type RecordFormat } from '../media/recording-files.js';
 import {
   type ListenerEndReason,
   type SessionEndReason,
@@ -131,10 +132,13 @@ export interface OwnStatus {
   atten_lim_db: number | null;
 }
 
-/** `<username>_<UTC timestamp>.wav`; the timestamp keeps milliseconds so quick restarts never collide. */
-export function recordingFileName(username: string, startedAt: Date): string {
+/**
+ * `<username>_<UTC timestamp>.opus` (or `.wav`); the timestamp keeps milliseconds so quick restarts
+ * never collide. The extension is the format: the media plane and the HTTP layer go by it.
+ */
+export function recordingFileName(username: string, startedAt: Date, format: RecordFormat = 'wav'): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('.', '_');
-  return `${username}_${stamp}.wav`;
+  return `${username}_${stamp}.${format}`;
 }
 
 export class LiveStreams {
@@ -227,8 +231,8 @@ export class LiveStreams {
     this.bySession.set(sessionId, live);
     this.byUser.set(owner.id, live);
     try {
-      const fileName = recordingFileName(owner.username, started);
-      const rawFileName = config.recordRaw ? fileName.replace(/\.wav$/, '.raw.wav') : null;
+      const fileName = recordingFileName(owner.username, started, config.recordFormat);
+      const rawFileName = config.recordRaw ? rawCompanionName(fileName) : null;
       live.recordingId = await this.deps.recordings.create({ ownerId: owner.id, fileName, rawFileName, startedAt, engine: requested });
       await setActiveStreamRecording(db, sessionId, live.recordingId);
       const { engine } = await media.startSession({

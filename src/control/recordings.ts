@@ -9,6 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { deleteRecording, getVisibleRecording, listVisibleRecordings, toRecordingJson } from '../store/recordings.js';
 import { findUserByUsername } from '../store/users.js';
+import { opusPeaks } from '../media/opus-peaks.js';
+import { opusAsWav } from '../media/opus-to-wav.js';
+import { CONTENT_TYPE, formatOfFile, sideFilesOf } from '../media/recording-files.js';
 import { wavPeaks } from '../media/wav-peaks.js';
 import { parseByteRange } from './byte-range.js';
 import { ApiError } from './errors.js';
@@ -26,7 +29,8 @@ const ListQuery = z.object({
 const IdParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 const PeaksQuery = z.object({ buckets: z.coerce.number().int().min(1).max(MAX_PEAK_BUCKETS).default(1000) });
 const Flag = z.enum(['0', '1', 'true', 'false']).optional();
-const AudioQuery = z.object({ download: Flag, raw: Flag });
+// format=wav: an Ogg Opus recording decoded on the fly into WAV (a WAV recording is served as is).
+const AudioQuery = z.object({ download: Flag, raw: Flag, format: z.enum(['wav']).optional() });
 
 function notFound(): ApiError {
   return new ApiError('NOT_FOUND', 'No such recording (it was deleted, or it is not shared with you).');
@@ -65,6 +69,7 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
     const name = raw ? row.raw_file_name : row.file_name;
     if (!name) throw new ApiError('NOT_FOUND', 'This recording has no un-denoised copy (RECORD_RAW was off).');
     const file = path.join(config.recordingsDir, path.basename(name));
+    const format = formatOfFile(name) ?? 'wav';
     let size: number;
     try {
       size = (await stat(file)).size;
@@ -72,11 +77,16 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
       request.log.error({ err, recordingId: id, file }, 'recording file missing');
       throw notFound();
     }
-    reply
-      .header('content-type', 'audio/wav')
-      .header('accept-ranges', 'bytes')
-      // Finalized recordings never change, but a deletion must not linger in caches.
-      .header('cache-control', 'private, no-cache');
+    // Finalized recordings never change, but a deletion must not linger in caches.
+    reply.header('cache-control', 'private, no-cache');
+    if (format === 'opus' && q.format === 'wav') {
+      // Decoded as it is sent: no ranges (the bytes do not exist until decoded), exact length.
+      const wav = await opusAsWav(file);
+      reply.header('content-type', CONTENT_TYPE.wav).header('accept-ranges', 'none').header('content-length', String(wav.sizeBytes));
+      if (download) reply.header('content-disposition', `attachment; filename="${name.replace(/\.opus$/, '.wav').replace(/["\\]/g, '_')}"`);
+      return reply.send(wav.stream);
+    }
+    reply.header('content-type', CONTENT_TYPE[format]).header('accept-ranges', 'bytes');
     if (download) reply.header('content-disposition', `attachment; filename="${name.replace(/["\\]/g, '_')}"`);
     const range = parseByteRange(request.headers.range, size);
     if (range === 'unsatisfiable') {
@@ -103,7 +113,7 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
     if (!row) throw notFound();
     const file = path.join(config.recordingsDir, path.basename(row.file_name));
     try {
-      const p = await wavPeaks(file, buckets);
+      const p = formatOfFile(row.file_name) === 'opus' ? await opusPeaks(file, buckets) : await wavPeaks(file, buckets);
       return { duration_ms: p.durationMs, sample_rate: p.sampleRate, peaks: p.peaks };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -122,7 +132,7 @@ export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
     }
     // Files first: if one cannot be removed the row stays and the user can retry; the other
     // order would leave an orphan file that start-up recovery registers again.
-    for (const name of [row.raw_file_name, row.file_name]) {
+    for (const name of [row.raw_file_name, ...sideFilesOf(row.file_name), row.file_name]) {
       if (!name) continue;
       try {
         await unlink(path.join(config.recordingsDir, path.basename(name)));

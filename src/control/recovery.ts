@@ -1,6 +1,7 @@
 // Start-up crash recovery (issue 4): a process that died mid-stream (SIGKILL,
 // power loss, OOM) left recordings whose rows say 'recording', WAV files whose
-// header sizes lag behind their data (or files with no row at all, when it died
+// header sizes lag behind their data, Ogg Opus files ending in a torn page without
+// end-of-stream (or files with no row at all, when it died
 // between creating the file and inserting the row) and ActiveStream rows of
 // streams that no longer exist. Run once before the server accepts requests:
 // every such file is repaired and registered/finalized as 'recovered', stale
@@ -11,7 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
-import { repairWav, type WavRepairResult } from '../media/wav-repair.js';
+import { formatOfFile, rawCompanionName, repairRecording, type RepairedRecording } from '../media/recording-files.js';
 import { allActiveStreams, releaseActiveStream } from '../store/active-streams.js';
 import type { Db } from '../store/db.js';
 import {
@@ -88,7 +89,7 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
   // 2. Files without a row: register them under the owner named in the file name.
   const known = await knownRecordingFiles(db);
   for (const name of folderUsable ? readdirSync(recordingsDir).sort() : []) {
-    if (known.has(name) || !name.endsWith('.wav')) continue;
+    if (known.has(name) || formatOfFile(name) === null) continue;
     const parsed = parseRecordingFileName(name);
     if (!parsed) {
       log.warn({ file: name }, 'unrecognized file in the recordings folder left alone');
@@ -104,7 +105,7 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
     }
     const repaired = repairOrLog(path.join(recordingsDir, name), SAMPLE_RATE, deps, report);
     if (!repaired) continue;
-    const rawName = name.replace(/\.wav$/, '.raw.wav');
+    const rawName = rawCompanionName(name);
     const hasRaw = !known.has(rawName) && repairOrLog(path.join(recordingsDir, rawName), SAMPLE_RATE, deps, report, true) !== null;
     const id = await createRecording(db, {
       ownerId: owner.id,
@@ -147,11 +148,11 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
   return report;
 }
 
-type Repaired = WavRepairResult & { endedAt: string };
+type Repaired = RepairedRecording & { endedAt: string };
 
 function repairOrLog(file: string, sampleRate: number, deps: RecoveryDeps, report: RecoveryReport, optional = false): Repaired | null {
   try {
-    const r = repairWav(file, { fallbackSampleRate: sampleRate });
+    const r = repairRecording(file, sampleRate);
     // The last write is the best estimate of when the stream ended.
     return { ...r, endedAt: statSync(file).mtime.toISOString() };
   } catch (err) {

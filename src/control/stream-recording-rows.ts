@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
 import type { Config } from '../config.js';
 import type { SessionSummary } from '../media/media-plane.js';
-import { repairWav } from '../media/wav-repair.js';
+import { repairRecording, sideFilesOf } from '../media/recording-files.js';
 import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';
@@ -34,7 +34,8 @@ export function streamRecordingRows(
       const received = summary?.receivedAudioMs ?? null;
       if (received !== null && (received === 0 || received < config.minRecordingMs)) {
         // Files first, then the row: a file that cannot be removed keeps its row for start-up recovery.
-        await Promise.all([row.file_name, row.raw_file_name].flatMap((name) => (name ? [removeFile(path.join(recordingsDir, path.basename(name)))] : [])));
+        const names = [row.file_name, row.raw_file_name].flatMap((name) => (name ? [name, ...sideFilesOf(name)] : []));
+        await Promise.all(names.map((name) => removeFile(path.join(recordingsDir, path.basename(name)))));
         await deleteRecording(db, recordingId);
         log.info({ recordingId, receivedAudioMs: received, minRecordingMs: config.minRecordingMs }, 'recording too short to keep: removed');
         return null;
@@ -68,7 +69,8 @@ function fromSummary(summary: SessionSummary): { durationMs: number; sizeBytes: 
 
 /**
  * The media plane could not report (its worker crashed or failed while stopping): the
- * file's header may lag behind its data, so it is repaired from the file length first.
+ * file's header may lag behind its data (WAV) or lack its last page's end-of-stream (Opus),
+ * so it is repaired first.
  */
 async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: number; sizeBytes: number }> {
   try {
@@ -78,7 +80,7 @@ async function fromFile(file: string, log: StreamLog): Promise<{ durationMs: num
     return { durationMs: 0, sizeBytes: 0 };
   }
   try {
-    const r = repairWav(file, { fallbackSampleRate: SAMPLE_RATE });
+    const r = repairRecording(file, SAMPLE_RATE);
     return { durationMs: r.durationMs, sizeBytes: r.sizeBytes };
   } catch (err) {
     log.error({ file, err }, 'recording file could not be repaired when finalizing its row');

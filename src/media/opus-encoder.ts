@@ -11,7 +11,8 @@ import { Encoder as WasmEncoder } from '@evan/opus/wasm/index.mjs';
 
 interface Encoder {
   encode(pcm: Int16Array): Uint8Array;
-  ctl(request: number, value: number): number;
+  /** Without a value: the GET form of the request. */
+  ctl(request: number, value?: number): number;
   drop(): void;
 }
 const Encoder = WasmEncoder as new (opts: { channels: number; sample_rate: number; application: string }) => Encoder;
@@ -19,6 +20,8 @@ const Encoder = WasmEncoder as new (opts: { channels: number; sample_rate: numbe
 const OPUS_SET_BITRATE_REQUEST = 4002;
 /** opus_defines.h: OPUS_SET_COMPLEXITY_REQUEST. */
 const OPUS_SET_COMPLEXITY_REQUEST = 4010;
+/** opus_defines.h: OPUS_GET_LOOKAHEAD_REQUEST. */
+const OPUS_GET_LOOKAHEAD_REQUEST = 4027;
 export const OPUS_COMPLEXITY = 4;
 
 /** Fullband CELT at this rate is transparent for (denoised) speech. */
@@ -42,7 +45,14 @@ export class OpusEncoder {
     // the CPU; the extra 8 kbit/s (1 kB/s per listener) is cheap next to a core per ~100 streams.
     encoder.ctl(OPUS_SET_COMPLEXITY_REQUEST, OPUS_COMPLEXITY);
     this.encoder = encoder;
+    this.lookahead = encoder.ctl(OPUS_GET_LOOKAHEAD_REQUEST);
   }
+
+  /**
+   * Samples of delay the encoder adds (312 for CELT at 48 kHz: 2.5 ms overlap + 4 ms delay
+   * compensation): an Ogg Opus file's pre-skip (RFC 7845 §4.2).
+   */
+  readonly lookahead: number;
 
   /**
    * Encodes `samples` (480 = 10 ms or 960 = 20 ms) from frame. Returns a fresh Buffer:

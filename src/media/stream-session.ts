@@ -2,7 +2,9 @@
 // connections, living on one worker. Each hop the worker's clock calls
 // pull() (jitter buffer → one 10 ms input frame), denoises the frame together
 // with the other sessions' frames, then deliver(): recorder, Opus encoder
-// (once, 20 ms packets) and the same payload to every listener.
+// (once, 10 or 20 ms packets) and the same payload to every listener. An Ogg
+// Opus recording stores those very packets (the encoder then runs even with
+// nobody listening); a WAV recording takes the frames.
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCIceServer, type RtpPacket } from 'werift';
 import type { Config, DenoiseEngineName } from '../config.js';
@@ -21,7 +23,9 @@ import {
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
 import { answerOffer, parseIceServers, peerConfig } from './peer-config.js';
+import { OggOpusRecorder } from './ogg-opus-recorder.js';
 import { WavRecorder } from './recorder.js';
+import { formatOfFile } from './recording-files.js';
 import { offerProblem } from './sdp-offer-check.js';
 import { SrtpFastReceiver } from './srtp-fast-receiver.js';
 
@@ -100,8 +104,10 @@ export class StreamSession {
   private readonly listeners = new Map<string, ListenerPeer>();
   /** The same peers as an array: the per-packet loop walks it without allocating an iterator. */
   private fanout: ListenerPeer[] = [];
-  private recorder: WavRecorder | null = null;
-  private rawRecorder: WavRecorder | null = null;
+  private recorder: WavRecorder | OggOpusRecorder | null = null;
+  /** The recorder again when it stores the live encoder's packets (Ogg Opus), else null. */
+  private packetRecorder: OggOpusRecorder | null = null;
+  private rawRecorder: WavRecorder | OggOpusRecorder | null = null;
   private recordingFailure: string | null = null;
   private hops = 0;
   private packetsOut = 0;
@@ -268,16 +274,18 @@ export class StreamSession {
     this.pending.set(frame, this.pendingSamples);
     this.pendingSamples += FRAME_SIZE;
     // 10 ms input (browsers asked for ptime 10): small audiences get 10 ms packets too, the
-    // lowest latency; large ones get 20 ms packets, half the per-listener send work.
-    const short = inputSamples <= FRAME_SIZE && this.fanout.length <= SHORT_PACKETS_MAX_LISTENERS;
+    // lowest latency; large ones get 20 ms packets, half the per-listener send work. With
+    // nobody listening (only the recording), 20 ms: half the encoder calls, better coding.
+    const listeners = this.fanout.length;
+    const short = inputSamples <= FRAME_SIZE && listeners > 0 && listeners <= SHORT_PACKETS_MAX_LISTENERS;
     if (this.pendingSamples === SAMPLES_20MS || short) this.flushPacket();
   }
 
   private flushPacket(): void {
     const samples = this.pendingSamples;
     this.pendingSamples = 0;
-    // Nobody listening: nothing to encode (the recorder already has the frames).
-    if (this.listeners.size === 0) return;
+    // Nobody listening and a WAV recording (it already has the frames): nothing to encode.
+    if (this.listeners.size === 0 && this.packetRecorder === null) return;
     let payload: Buffer;
     try {
       payload = this.encoder.encode(this.pending, samples);
@@ -285,6 +293,8 @@ export class StreamSession {
       this.hooks.warn('Opus encode failed', { sessionId: this.id, error: messageOf(err) });
       return;
     }
+    this.packetRecorder?.writePacket(payload, samples);
+    if (this.listeners.size === 0) return;
     // The previous packet must be out everywhere before this one (per-listener order).
     if (this.outPayload !== null) this.drain(Infinity);
     this.outPayload = payload;
@@ -386,12 +396,20 @@ export class StreamSession {
 
   private openRecorders(rec: NonNullable<StartSessionOptions['recording']>): void {
     const fail = (message: string): void => {
+      // A stopped Opus recording needs no more packets: without listeners the encoder can rest.
+      this.packetRecorder = null;
       if (this.recordingFailure !== null) return;
       this.recordingFailure = message;
       this.hooks.recordingFailed(message);
     };
+    const opus = formatOfFile(rec.filePath) === 'opus';
     try {
-      this.recorder = WavRecorder.open(rec.filePath, SAMPLE_RATE);
+      if (opus) {
+        this.packetRecorder = OggOpusRecorder.open(rec.filePath, { sharedEncoder: this.encoder });
+        this.recorder = this.packetRecorder;
+      } else {
+        this.recorder = WavRecorder.open(rec.filePath, SAMPLE_RATE);
+      }
       this.recorder.onError = fail;
     } catch (err) {
       this.hooks.warn('recording could not start', { sessionId: this.id, error: messageOf(err) });
@@ -401,7 +419,9 @@ export class StreamSession {
     }
     if (rec.rawFilePath !== null) {
       try {
-        this.rawRecorder = WavRecorder.open(rec.rawFilePath, SAMPLE_RATE);
+        // RECORD_RAW follows the format; the raw input has no live encoder, so it gets its own.
+        this.rawRecorder =
+          formatOfFile(rec.rawFilePath) === 'opus' ? OggOpusRecorder.open(rec.rawFilePath, { peaks: false }) : WavRecorder.open(rec.rawFilePath, SAMPLE_RATE);
         this.rawRecorder.onError = (m) => this.hooks.warn('raw recording stopped', { sessionId: this.id, error: m });
       } catch (err) {
         this.hooks.warn('raw recording could not start', { sessionId: this.id, error: messageOf(err) });
@@ -413,6 +433,15 @@ export class StreamSession {
     const rec = this.opts.recording;
     if (!rec) return null;
     this.rawRecorder?.close();
+    // The frames of a packet not yet encoded belong in an Opus recording too.
+    if (this.packetRecorder !== null && this.pendingSamples > 0) {
+      try {
+        this.packetRecorder.writePacket(this.encoder.encode(this.pending, this.pendingSamples), this.pendingSamples);
+      } catch (err) {
+        this.hooks.warn('Opus encode failed', { sessionId: this.id, error: messageOf(err) });
+      }
+      this.pendingSamples = 0;
+    }
     if (!this.recorder) {
       return {
         filePath: rec.filePath,

@@ -172,11 +172,11 @@ export function toRecordingJson(r: RecordingWithOwner): RecordingJson {
   };
 }
 
-const FILE_NAME = /^([a-z0-9_]{3,30})_(\d{8}T\d{6})_(\d{3})Z(\.raw)?\.wav$/;
+const FILE_NAME = /^([a-z0-9_]{3,30})_(\d{8}T\d{6})_(\d{3})Z(\.raw)?\.(?:wav|opus)$/;
 
 /**
- * Inverse of recordingFileName (src/control/live-streams.ts: `<username>_<yyyymmddThhmmss_mmm>Z.wav`,
- * raw companion `….raw.wav`): owner and start time of a file found on disk, or null for foreign names.
+ * Inverse of recordingFileName (src/control/live-streams.ts: `<username>_<yyyymmddThhmmss_mmm>Z.opus` or `.wav`,
+ * raw companion `….raw.opus` / `….raw.wav`): owner and start time of a file found on disk, or null for foreign names.
  */
 export function parseRecordingFileName(name: string): { username: string; startedAt: string; raw: boolean } | null {
   const m = FILE_NAME.exec(name);

@@ -20,7 +20,8 @@ before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'hc-e2e-rec-'));
   const mic = path.join(dir, 'mic.wav');
   writeWav(mic, burstSignal(2));
-  server = await startServer({ env: { DENOISE_ENGINE: 'none' } });
+  // RECORD_FORMAT=wav: WAV recordings in the browser (recordings-opus.test.ts covers Opus).
+  server = await startServer({ env: { DENOISE_ENGINE: 'none', RECORD_FORMAT: 'wav' } });
   // getUserMedia needs a secure context; the test address is plain http.
   browser = await launchChromium({ fakeMicWav: mic, extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${server.baseUrl}`] });
 });

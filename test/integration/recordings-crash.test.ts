@@ -15,7 +15,8 @@ let server: TestServer;
 let broadcaster: TestBroadcaster | null = null;
 
 before(async () => {
-  server = await startServer({ mode: 'child', env: { DENOISE_ENGINE: 'none', LOG_LEVEL: 'warn' } });
+  // RECORD_FORMAT=wav: the WAV recorder's crash safety (recordings-opus.test.ts covers Opus).
+  server = await startServer({ mode: 'child', env: { DENOISE_ENGINE: 'none', LOG_LEVEL: 'warn', RECORD_FORMAT: 'wav' } });
 });
 after(async () => {
   await broadcaster?.close().catch(() => {});

@@ -18,7 +18,8 @@ let broadcaster: TestBroadcaster | null = null;
 const summaries: SessionSummary[] = [];
 
 before(async () => {
-  server = await startServer({ env: { DENOISE_ENGINE: 'none' } });
+  // RECORD_FORMAT=wav: the WAV recorder, kept for RECORD_FORMAT=wav (recordings-opus.test.ts covers Opus).
+  server = await startServer({ env: { DENOISE_ENGINE: 'none', RECORD_FORMAT: 'wav' } });
   // Observe (not replace) the real media plane's stop results.
   const media = server.app!.services.media!;
   const stopSession = media.stopSession.bind(media);

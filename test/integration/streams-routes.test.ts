@@ -156,7 +156,7 @@ describe('streaming routes', () => {
     assert.equal(active[0]!.session_id, r.body.stream.session_id);
     assert.equal(active[0]!.recording_id, recordings[0]!.id);
     assert.equal(recordings[0]!.status, 'recording');
-    assert.match(recordings[0]!.file_name, new RegExp(`^${ann.username}_\\d{8}T\\d{6}_\\d{3}Z\\.wav$`));
+    assert.match(recordings[0]!.file_name, new RegExp(`^${ann.username}_\\d{8}T\\d{6}_\\d{3}Z\\.opus$`), 'Ogg Opus by default (RECORD_FORMAT)');
     const session = media.sessions.get(r.body.stream.session_id)!;
     assert.equal(session.recording!.filePath, `${server.config.recordingsDir}/${recordings[0]!.file_name}`);
     for (const ws of [annWs, bobWs]) {

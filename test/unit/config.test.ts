@@ -24,6 +24,12 @@ test('SRTP_FAST_PATH=0 sends and receives RTP through werift; a non-boolean is r
   assert.throws(() => loadConfig({ SRTP_FAST_PATH: 'maybe' }), /SRTP_FAST_PATH/);
 });
 
+test('RECORD_FORMAT is opus unless set to wav; anything else is refused naming the variable', () => {
+  assert.equal(loadConfig({}).recordFormat, 'opus');
+  assert.equal(loadConfig({ RECORD_FORMAT: 'wav' }).recordFormat, 'wav');
+  for (const bad of ['mp3', 'ogg', 'OPUS']) assert.throws(() => loadConfig({ RECORD_FORMAT: bad }), /RECORD_FORMAT/, bad);
+});
+
 test('config rejects a bad variable with a message naming it', () => {
   assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message));
   assert.throws(() => loadConfig({ TLS_CERT_FILE: '/x.pem' }), /TLS_KEY_FILE/);

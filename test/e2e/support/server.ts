@@ -97,7 +97,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
       proc.once('exit', (code, sig) => reject(new Error(`server exited early (code ${code}, signal ${sig}):\n${output.slice(-4000)}`))),
     );
     exited.catch(() => undefined);
-    await Promise.race([waitForHealth(`http://${host}:${port}`, 30_000, () => output), exited]);
+    // A guard against a server that never comes up, not a speed check: at load average ~30 on
+    // the shared 2-core machine a child took 25 s to answer /api/health (2026-12-07), and the
+    // restart in a crash test missed a 30 s deadline three times.
+    await Promise.race([waitForHealth(`http://${host}:${port}`, 120_000, () => output), exited]);
   };
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
@@ -118,7 +121,15 @@ export async function startServer(opts: StartServerOptions = {}): Promise<TestSe
     clearTimeout(timer);
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    // A child that did not come up in time must not outlive the test: nobody holds a handle to
+    // stop it, and it would load the machine for every test after this one.
+    child?.kill('SIGKILL');
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     baseUrl: `http://${host}:${port}`,
     host,

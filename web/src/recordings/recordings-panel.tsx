@@ -1,5 +1,5 @@
 // A person's recordings (main page: your own, with delete; friend page: theirs):
-// date, duration, size; play with a waveform and seek; download. A stream that
+// date, duration, size; play with a waveform and seek; download (as recorded, or as WAV). A stream that
 // just ended appears at the top without a reload (recording_added).
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
@@ -101,6 +101,16 @@ function RecordingRow({ recording: r, own, fresh, open, onToggle, onDeleted }: R
           </button>
           <a class="button button--small button--quiet" href={`/api/recordings/${r.id}/audio?download=1`} download aria-label={`Download recording of ${label}`} data-testid="recording-download">
             Download
+          </a>
+          <a
+            class="button button--small button--quiet"
+            href={`/api/recordings/${r.id}/audio?download=1&format=wav`}
+            download
+            title="Uncompressed WAV, for audio editors (decoded on the server as it downloads)"
+            aria-label={`Download recording of ${label} as WAV`}
+            data-testid="recording-download-wav"
+          >
+            WAV
           </a>
           {r.has_raw && (
             <a
