@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Recording } from '../contract.js';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
 import { formatOfFile, rawCompanionName, repairRecording, type RepairedRecording } from '../media/recording-files.js';
 import { allActiveStreams, releaseActiveStream } from '../store/active-streams.js';
@@ -42,7 +43,7 @@ export interface RecoveryDeps {
 /** The WebSocket messages recovery publishes (docs/api.md). */
 export type RecoveryMessage =
   | { type: 'streaming_status'; username: string; is_streaming: false }
-  | { type: 'recording_added'; recording: Record<string, unknown> };
+  | { type: 'recording_added'; recording: Recording };
 
 export interface RecoveryReport {
   /** Ids of rows finalized or registered as 'recovered'. */

@@ -6,23 +6,12 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Db } from './db.js';
 import type { Database, StreamRecording } from './schema.js';
+import type { Recording } from '../contract.js';
 
 export type RecordingStatus = 'recording' | 'complete' | 'recovered';
 
-/** The API shape (docs/api.md "Recordings" and the recording_added event). */
-export interface RecordingJson {
-  id: number;
-  owner: string;
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number;
-  size_bytes: number;
-  sample_rate: number;
-  engine: string;
-  status: string;
-  /** Whether the un-denoised companion (RECORD_RAW) exists: GET …/audio?raw=1 for A/B listening. */
-  has_raw: boolean;
-}
+/** The API shape (docs/api.md "Recordings" and the recording_added event): the shared contract's Recording. */
+export type RecordingJson = Recording;
 
 export type RecordingWithOwner = StreamRecording & { owner: string };
 
