@@ -18,7 +18,7 @@ export interface Config {
   allowedOrigins: string[];
   dataDir: string;
   recordingsDir: string;
-  /** `sqlite:<file>` (default) or, later, `postgres://…`. */
+  /** `sqlite:<file>` (default, one node) or `postgres://…` (the store shared by several nodes). */
   databaseUrl: string;
   /** When set, the bus is Redis pub/sub; otherwise in-memory. */
   redisUrl: string | undefined;

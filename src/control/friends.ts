@@ -12,6 +12,7 @@ import {
   findFriendRequest,
   findFriendRequestBetween,
   incomingRequestsOf,
+  lockFriendPair,
   outgoingRequestsOf,
 } from '../store/friend-requests.js';
 import { activeStreamOf, addFriendship, areFriends, listFriends, removeFriendship } from '../store/friends.js';
@@ -52,6 +53,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     if (target.id === me.id) throw new ApiError('SELF_REQUEST', 'You cannot send a friend request to yourself.');
 
     const outcome = await db.transaction().execute(async (trx) => {
+      await lockFriendPair(trx, me.id, target.id);
       if (await areFriends(trx, me.id, target.id)) {
         throw new ApiError('ALREADY_FRIENDS', `You and ${target.username} are already friends.`);
       }
@@ -98,7 +100,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     const me = request.user;
     const { id } = parseInput(IdParams, request.params, 'id');
     const sender = await db.transaction().execute(async (trx) => {
-      const req = await findFriendRequest(trx, id);
+      const req = await lockedRequest(trx, id);
       if (!req || req.to_user !== me.id) throw requestNotFound(id);
       const from = await findUserById(trx, req.from_user);
       if (!from) throw requestNotFound(id);
@@ -118,7 +120,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     const me = request.user;
     const { id } = parseInput(IdParams, request.params, 'id');
     const other = await db.transaction().execute(async (trx) => {
-      const req = await findFriendRequest(trx, id);
+      const req = await lockedRequest(trx, id);
       const mine = actor === 'recipient' ? req?.to_user : req?.from_user;
       if (!req || mine !== me.id) throw requestNotFound(id);
       const otherId = actor === 'recipient' ? req.from_user : req.to_user;
@@ -177,6 +179,14 @@ async function tell(request: FastifyRequest, notification: Promise<unknown>): Pr
   } catch (err) {
     request.log.error({ err, user: request.user.username }, 'real-time notification failed');
   }
+}
+
+/** The request, read again after locking its pair (a change from another node may have come first). */
+async function lockedRequest(trx: Db, id: number) {
+  const req = await findFriendRequest(trx, id);
+  if (!req) return undefined;
+  await lockFriendPair(trx, req.from_user, req.to_user);
+  return findFriendRequest(trx, id);
 }
 
 function requestNotFound(id: number): ApiError {
