@@ -20,8 +20,10 @@ export interface Config {
   recordingsDir: string;
   /** `sqlite:<file>` (default, one node) or `postgres://…` (the store shared by several nodes). */
   databaseUrl: string;
-  /** When set, the bus is Redis pub/sub; otherwise in-memory. */
+  /** When set, the bus is Redis pub/sub and presence is counted across nodes in Redis; otherwise in-memory. */
   redisUrl: string | undefined;
+  /** This node's name in the cluster (heartbeats, /api/health); default hostname:PORT. */
+  nodeId: string;
   /** Signs nothing secret-bearing by itself; sessions are server-side rows. Kept for cookie signing. */
   sessionSecret: string;
   sessionTtlHours: number;
@@ -74,6 +76,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, { error: 'use 1–100 of A-Z a-z 0-9 . _ : -' }).optional(),
   SESSION_SECRET: z.string().min(16).optional(),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   TLS_CERT_FILE: z.string().optional(),
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     recordingsDir: path.join(dataDir, 'recordings'),
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hushcast.db')}`,
     redisUrl: e.REDIS_URL,
+    nodeId: e.NODE_ID ?? `${os.hostname()}:${e.PORT}`,
     sessionSecret: e.SESSION_SECRET ?? '',
     sessionTtlHours: e.SESSION_TTL_HOURS,
     tlsCertFile: e.TLS_CERT_FILE,

@@ -8,6 +8,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type preHandlerAsyncHookHandler } from 'fastify';
 import type { Bus } from '../bus/bus.js';
 import { createBus } from '../bus/create-bus.js';
+import { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
 import { createMediaPlane } from '../media/worker-pool.js';
@@ -18,6 +19,7 @@ import { csrfGuard } from './csrf.js';
 import { ApiError } from './errors.js';
 import { friendsPlugin } from './friends.js';
 import { healthPlugin } from './health.js';
+import { loadPerCore } from './node-load.js';
 import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
@@ -33,6 +35,10 @@ export interface Services {
   bus: Bus;
   notifier: Notifier;
   presence: Presence;
+  /** Membership of a cluster (REDIS_URL set): heartbeat, online registry; null on a standalone node. */
+  cluster: Cluster | null;
+  /** Live streams hosted by this node (set by the streams feature; health and heartbeats report it). */
+  localStreams: () => number;
   media?: MediaPlane;
   signInLimiter: SignInLimiter;
   /** Register shutdown work; steps run in reverse order of registration, before the bus, media plane and database close. */
@@ -110,10 +116,25 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   if (media) closeChain.add('media plane', () => media.close());
   const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
   closeChain.add('sign-in limiter', () => signInLimiter.close());
-  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs);
+  const services = {} as Services;
+  const cluster = config.redisUrl
+    ? new Cluster(config.redisUrl, config.nodeId, () => ({ streams: services.localStreams(), load: loadPerCore() }), (err, what) =>
+        app.log.error({ err }, `${what} failed`),
+      )
+    : null;
+  if (cluster) closeChain.add('cluster membership', () => cluster.close());
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, cluster?.online);
+  if (cluster) {
+    // Registered before start(): the first round may already find this node's own previous life to clean up.
+    cluster.heartbeat.onNodeDied(async (nodeId) => {
+      const lost = await cluster.online.reapNode(nodeId);
+      app.log.warn({ node: nodeId, users: lost.length }, 'node died; its sockets are counted out');
+      presence.usersLost(lost);
+    });
+  }
   const notifier = new Notifier(db, bus, presence);
 
-  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, closeChain };
+  Object.assign(services, { config, db, bus, notifier, presence, cluster, localStreams: () => 0, media, signInLimiter, closeChain });
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await closeChain.run((msg, err) => app.log.error({ err }, msg));
@@ -155,6 +176,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
 
   for (const [, plugin] of FEATURES) await app.register(plugin);
   await app.ready();
+  // Joins after every feature is listening for dead nodes, before the first request.
+  if (cluster) await cluster.heartbeat.start();
   return { app, close: () => app.close() };
 }
 

@@ -32,10 +32,11 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
   app.get('/api/friends', async (request) => {
     const me = request.user.id;
     const [friends, incoming, outgoing] = await Promise.all([listFriends(db, me), incomingRequestsOf(db, me), outgoingRequestsOf(db, me)]);
+    const online = await presence.onlineAmong(friends.map((f) => f.id));
     return {
       friends: friends.map((f) => ({
         username: f.username,
-        online: presence.isOnline(f.id),
+        online: online.has(f.id),
         is_streaming: f.session_id !== null,
         started_at: f.started_at,
         listeners: f.session_id !== null ? (media?.listenerCount(f.session_id) ?? 0) : 0,
@@ -195,9 +196,14 @@ function requestNotFound(id: number): ApiError {
 
 /** Tells both sides, each with the other's current online and live state, so their lists are right at once. */
 async function announceFriendship(db: Db, notifier: Notifier, a: PublicUser, b: PublicUser): Promise<void> {
-  const [aLive, bLive] = await Promise.all([activeStreamOf(db, a.id), activeStreamOf(db, b.id)]);
+  const [aLive, bLive, aOnline, bOnline] = await Promise.all([
+    activeStreamOf(db, a.id),
+    activeStreamOf(db, b.id),
+    notifier.isOnline(a.id),
+    notifier.isOnline(b.id),
+  ]);
   await Promise.all([
-    notifier.toUser(a.id, { type: 'friend_added', username: b.username, online: notifier.isOnline(b.id), is_streaming: bLive !== undefined }),
-    notifier.toUser(b.id, { type: 'friend_added', username: a.username, online: notifier.isOnline(a.id), is_streaming: aLive !== undefined }),
+    notifier.toUser(a.id, { type: 'friend_added', username: b.username, online: bOnline, is_streaming: bLive !== undefined }),
+    notifier.toUser(b.id, { type: 'friend_added', username: a.username, online: aOnline, is_streaming: aLive !== undefined }),
   ]);
 }

@@ -423,6 +423,11 @@ export class LiveStreams {
   }
 
   /** Session ids currently registered on this node (tests and shutdown checks). */
+  /** Live streams hosted on this node. */
+  count(): number {
+    return this.bySession.size;
+  }
+
   sessionIds(): string[] {
     return [...this.bySession.keys()];
   }

@@ -38,16 +38,14 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
   if (!media) {
     // Only an app built without a media plane (some control-plane tests): no streaming, but status still answers.
     app.log.warn('streams: no media plane; live streaming is disabled');
-    app.get('/api/stream/status/', { preHandler: app.requireUser }, async (request) => ({
-      me: { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null },
-      friends: (await listFriends(db, request.user.id)).map((f) => ({
-        username: f.username,
-        online: presence.isOnline(f.id),
-        is_streaming: false,
-        started_at: null,
-        listeners: 0,
-      })),
-    }));
+    app.get('/api/stream/status/', { preHandler: app.requireUser }, async (request) => {
+      const friends = await listFriends(db, request.user.id);
+      const online = await presence.onlineAmong(friends.map((f) => f.id));
+      return {
+        me: { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null },
+        friends: friends.map((f) => ({ username: f.username, online: online.has(f.id), is_streaming: false, started_at: null, listeners: 0 })),
+      };
+    });
     return;
   }
   const live = new LiveStreams({
@@ -64,6 +62,7 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
   // recovery (recordings feature) repairs the files, finalizes the rows and removes
   // the stale ActiveStream rows, telling friends; clearStale() catches any row
   // recovery did not know about. Both run before the first request is served.
+  app.services.localStreams = () => live.count();
   await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
   await live.clearStale();
   presence.onUserOffline((userId: number) => {
@@ -131,14 +130,17 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.get('/api/stream/status/', auth, async (request) => {
     const friends = await listFriends(db, request.user.id);
-    const states = await live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id));
+    const [states, online] = await Promise.all([
+      live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id)),
+      presence.onlineAmong(friends.map((f) => f.id)),
+    ]);
     return {
       me: live.ownStatus(request.user.id),
       friends: friends.map((f) => {
         const s = states.get(f.id);
         return {
           username: f.username,
-          online: presence.isOnline(f.id) || s !== undefined,
+          online: online.has(f.id) || s !== undefined,
           is_streaming: s !== undefined,
           started_at: s?.started_at ?? null,
           listeners: s?.listeners ?? 0,

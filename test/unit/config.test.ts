@@ -29,3 +29,9 @@ test('config rejects a bad variable with a message naming it', () => {
   assert.throws(() => loadConfig({ TLS_CERT_FILE: '/x.pem' }), /TLS_KEY_FILE/);
   assert.throws(() => loadConfig({ DENOISE_ENGINE: 'magic' }), /DENOISE_ENGINE/);
 });
+
+test('NODE_ID defaults to hostname:PORT and refuses characters that do not belong in a Redis key name', () => {
+  assert.match(loadConfig({ PORT: '8123' }).nodeId, /^.+:8123$/);
+  assert.equal(loadConfig({ NODE_ID: 'node-a.eu_1' }).nodeId, 'node-a.eu_1');
+  assert.throws(() => loadConfig({ NODE_ID: 'a b' }), /NODE_ID/);
+});
