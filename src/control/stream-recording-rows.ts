@@ -11,10 +11,16 @@ import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';
 
-export function streamRecordingRows(db: Db, notifier: StreamNotifier, recordingsDir: string, log: StreamLog): StreamRecordingRows {
+export function streamRecordingRows(
+  db: Db,
+  notifier: StreamNotifier,
+  recordingsDir: string,
+  log: StreamLog,
+  nodeId: string | null = null,
+): StreamRecordingRows {
   return {
     async create(r) {
-      return createRecording(db, { ...r, sampleRate: SAMPLE_RATE });
+      return createRecording(db, { ...r, sampleRate: SAMPLE_RATE, nodeId });
     },
 
     async finalize({ recordingId, ownerId, endedAt, summary }) {

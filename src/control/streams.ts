@@ -34,7 +34,8 @@ export function checkSdp(sdp: string): string {
 }
 
 export async function streamsPlugin(app: FastifyInstance): Promise<void> {
-  const { config, db, bus, notifier, presence, media, closeChain } = app.services;
+  const { config, db, bus, notifier, presence, media, closeChain, cluster } = app.services;
+  const nodeScope = cluster ? config.nodeId : null;
   if (!media) {
     // Only an app built without a media plane (some control-plane tests): no streaming, but status still answers.
     app.log.warn('streams: no media plane; live streaming is disabled');
@@ -53,17 +54,23 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     db,
     media,
     notifier,
-    recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log),
+    recordings: streamRecordingRows(db, notifier, config.recordingsDir, app.log, config.nodeId),
     areFriends: (a, b) => areFriends(db, a, b),
     watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,
+    nodeScope,
   });
   // A previous run that crashed left unfinished recordings and stale live streams:
   // recovery (recordings feature) repairs the files, finalizes the rows and removes
   // the stale ActiveStream rows, telling friends; clearStale() catches any row
   // recovery did not know about. Both run before the first request is served.
   app.services.localStreams = () => live.count();
-  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
+  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log, nodeScope });
+  // A dead node's streams are ended by the survivor that claimed its clean-up (node-heartbeat.ts).
+  cluster?.heartbeat.onNodeDied(async (nodeId) => {
+    const ended = await live.endStreamsOfNode(nodeId);
+    if (ended > 0) app.log.warn({ node: nodeId, streams: ended }, 'node died; its live streams are ended');
+  });
   await live.clearStale();
   presence.onUserOffline((userId: number) => {
     live.userOffline(userId).catch((err: unknown) => app.log.error({ err, userId }, 'ending the stream of a user who went offline failed'));

@@ -94,6 +94,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_node_ownership': {
+    // Several nodes share one database: each live stream and each recording row names the node that hosts or
+    // records it, so start-up recovery touches only its own rows and a survivor can end a dead node's streams.
+    // NULL = written before clusters existed (a single node's).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('active_streams').addColumn('node_id', 'text').execute();
+      await db.schema.alterTable('stream_recordings').addColumn('node_id', 'text').execute();
+      await db.schema.createIndex('active_streams_node').on('active_streams').column('node_id').execute();
+      await db.schema.createIndex('stream_recordings_node_status').on('stream_recordings').columns(['node_id', 'status']).execute();
+    },
+  },
 };
 
 class InlineMigrations implements MigrationProvider {
