@@ -24,6 +24,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** This node's name in the cluster (heartbeats, /api/health); default hostname:PORT. */
   nodeId: string;
+  /** Signs node-to-node requests (HMAC-SHA256); the same on every node. Without it a node serves only streams it hosts. */
+  clusterSecret: string | undefined;
   /** Signs nothing secret-bearing by itself; sessions are server-side rows. Kept for cookie signing. */
   sessionSecret: string;
   sessionTtlHours: number;
@@ -76,6 +78,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  CLUSTER_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   NODE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, { error: 'use 1–100 of A-Z a-z 0-9 . _ : -' }).optional(),
   SESSION_SECRET: z.string().min(16).optional(),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hushcast.db')}`,
     redisUrl: e.REDIS_URL,
     nodeId: e.NODE_ID ?? `${os.hostname()}:${e.PORT}`,
+    clusterSecret: e.CLUSTER_SECRET,
     sessionSecret: e.SESSION_SECRET ?? '',
     sessionTtlHours: e.SESSION_TTL_HOURS,
     tlsCertFile: e.TLS_CERT_FILE,

@@ -3,17 +3,22 @@
 // registry. Without REDIS_URL there is no Cluster and the node is standalone.
 import { Redis } from 'ioredis';
 import { NodeHeartbeat } from './node-heartbeat.js';
+import { type ErrorMapper, NodeRpc } from './node-rpc.js';
 import { RedisOnlineRegistry } from './redis-online-registry.js';
 
 export class Cluster {
   readonly redis: Redis;
   readonly heartbeat: NodeHeartbeat;
   readonly online: RedisOnlineRegistry;
+  /** Node-to-node requests; null without CLUSTER_SECRET (then a node serves only the streams it hosts). */
+  readonly rpc: NodeRpc | null;
 
   constructor(
     redisUrl: string,
     readonly nodeId: string,
+    secret: string | undefined,
     describe: () => { streams: number; load: number },
+    mapError: ErrorMapper,
     report: (err: unknown, what: string) => void,
   ) {
     // Commands fail after one reconnect attempt instead of queueing for long: presence and health
@@ -22,6 +27,13 @@ export class Cluster {
     this.redis.on('error', (err) => report(err, 'cluster redis connection'));
     this.heartbeat = new NodeHeartbeat(this.redis, nodeId, describe, report);
     this.online = new RedisOnlineRegistry(this.redis, nodeId);
+    this.rpc = secret ? new NodeRpc(this.redis, redisUrl, nodeId, secret, mapError, report) : null;
+  }
+
+  /** Takes node requests, then joins (heartbeat): other nodes may route to this one from then on. */
+  async start(): Promise<void> {
+    await this.rpc?.start();
+    await this.heartbeat.start();
   }
 
   /** Whether Redis answers a PING within `timeoutMs`. */
@@ -32,6 +44,7 @@ export class Cluster {
   async close(): Promise<void> {
     try {
       await this.heartbeat.close();
+      await this.rpc?.close();
     } finally {
       await this.redis.quit().catch(() => this.redis.disconnect());
     }

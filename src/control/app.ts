@@ -25,6 +25,7 @@ import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
 import { recordingsPlugin } from './recordings.js';
 import { SignInLimiter } from './sign-in-limiter.js';
+import { streamErrorForNode } from './stream-routing.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
 
@@ -118,10 +119,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   closeChain.add('sign-in limiter', () => signInLimiter.close());
   const services = {} as Services;
   const cluster = config.redisUrl
-    ? new Cluster(config.redisUrl, config.nodeId, () => ({ streams: services.localStreams(), load: loadPerCore() }), (err, what) =>
-        app.log.error({ err }, `${what} failed`),
+    ? new Cluster(
+        config.redisUrl,
+        config.nodeId,
+        config.clusterSecret,
+        () => ({ streams: services.localStreams(), load: loadPerCore() }),
+        streamErrorForNode,
+        (err, what) => app.log.error({ err }, `${what} failed`),
       )
     : null;
+  if (cluster && !cluster.rpc) app.log.warn('REDIS_URL without CLUSTER_SECRET: requests about streams hosted on other nodes are refused');
   if (cluster) closeChain.add('cluster membership', () => cluster.close());
   const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, cluster?.online);
   if (cluster) {
@@ -177,7 +184,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   for (const [, plugin] of FEATURES) await app.register(plugin);
   await app.ready();
   // Joins after every feature is listening for dead nodes, before the first request.
-  if (cluster) await cluster.heartbeat.start();
+  if (cluster) await cluster.start();
   return { app, close: () => app.close() };
 }
 

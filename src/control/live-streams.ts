@@ -445,6 +445,21 @@ export class LiveStreams {
     return out;
   }
 
+  /** Whether this node hosts `userId`'s live stream. */
+  hostsUser(userId: number): boolean {
+    return this.byUser.has(userId);
+  }
+
+  /** Whether this node hosts the media session `sessionId`. */
+  hostsSession(sessionId: string): boolean {
+    return this.bySession.has(sessionId);
+  }
+
+  /** Whether a listener with this id is connected to a stream on this node. */
+  hasListener(listenerId: string): boolean {
+    return this.listeners.has(listenerId);
+  }
+
   /** Live streams hosted on this node. */
   count(): number {
     return this.bySession.size;

@@ -11,6 +11,7 @@ import { LiveStreams } from './live-streams.js';
 import { userTopic } from './notifier.js';
 import { recoverRecordings } from './recovery.js';
 import { StreamError } from './stream-error.js';
+import { StreamRouting } from './stream-routing.js';
 import { streamRecordingRows } from './stream-recording-rows.js';
 import { parseInput } from './validation.js';
 
@@ -65,6 +66,7 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
   // the stale ActiveStream rows, telling friends; clearStale() catches any row
   // recovery did not know about. Both run before the first request is served.
   app.services.localStreams = () => live.count();
+  const routing = new StreamRouting(live, db, cluster?.rpc ?? null, config.nodeId);
   await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log, nodeScope });
   // A dead node's streams are ended by the survivor that claimed its clean-up (node-heartbeat.ts).
   cluster?.heartbeat.onNodeDied(async (nodeId) => {
@@ -101,25 +103,39 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.post('/api/webrtc/offer/', auth, async (request) => {
     const body = parseInput(OfferBody, jsonBody(request));
-    const sdp = await live.answerBroadcaster(request.user, body.session_id, checkSdp(body.sdp));
+    const offer = checkSdp(body.sdp);
+    const host = await routing.remoteHostOfSession(body.session_id);
+    const me = { id: request.user.id, username: request.user.username };
+    const sdp = host ? await routing.answerBroadcaster(host, me, body.session_id, offer) : await live.answerBroadcaster(request.user, body.session_id, offer);
     return { sdp };
   });
 
   app.post('/api/webrtc/listen/', auth, async (request) => {
     const body = parseInput(ListenBody, jsonBody(request));
-    const broadcaster = await findUserByUsername(db, body.username);
-    return live.addListener(request.user, broadcaster ? { id: broadcaster.id, username: broadcaster.username } : null, checkSdp(body.sdp));
+    const found = await findUserByUsername(db, body.username);
+    const broadcaster = found ? { id: found.id, username: found.username } : null;
+    const offer = checkSdp(body.sdp);
+    const host = broadcaster ? await routing.remoteHostOfUser(broadcaster.id) : null;
+    const me = { id: request.user.id, username: request.user.username };
+    return host && broadcaster ? routing.addListener(host, me, broadcaster, offer) : live.addListener(request.user, broadcaster, offer);
   });
 
   app.post('/api/webrtc/listen/stop/', auth, async (request) => {
     const body = parseInput(ListenStopBody, jsonBody(request));
-    await live.removeListener(request.user, body.listener_id);
+    // A listener connected through another node: the broadcaster's name says which node hosts it.
+    const broadcaster = !live.hasListener(body.listener_id) && body.username ? await findUserByUsername(db, body.username) : undefined;
+    const host = broadcaster ? await routing.remoteHostOfUser(broadcaster.id) : null;
+    const me = { id: request.user.id, username: request.user.username };
+    if (host) await routing.removeListener(host, me, body.listener_id);
+    else await live.removeListener(request.user, body.listener_id);
     return { message: 'Stopped listening.' };
   });
 
   app.post('/api/stream/stop/', auth, async (request, reply: FastifyReply) => {
     // The body is ignored: sendBeacon may send nothing or text/plain.
-    const ended = await live.stop(request.user);
+    const host = await routing.remoteHostOfUser(request.user.id);
+    const me = { id: request.user.id, username: request.user.username };
+    const ended = host ? await routing.stop(host, me) : await live.stop(request.user);
     const body: Record<string, unknown> = { message: 'Your stream has ended.' };
     if (ended.recording) {
       body.recording = ended.recording;
@@ -130,7 +146,10 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.post('/api/stream/denoise/', auth, async (request) => {
     const body = parseInput(DenoiseBody, jsonBody(request));
-    await live.setDenoise(request.user, { attenLimDb: body.atten_lim_db });
+    const host = await routing.remoteHostOfUser(request.user.id);
+    const me = { id: request.user.id, username: request.user.username };
+    if (host) await routing.setDenoise(host, me, body.atten_lim_db);
+    else await live.setDenoise(request.user, { attenLimDb: body.atten_lim_db });
     const label = body.atten_lim_db === null ? 'full strength' : body.atten_lim_db === 0 ? 'off' : `limited to ${body.atten_lim_db} dB`;
     return { atten_lim_db: body.atten_lim_db, message: `Noise reduction: ${label}.` };
   });
@@ -141,8 +160,9 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
       live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id)),
       presence.onlineAmong(friends.map((f) => f.id)),
     ]);
+    const host = await routing.remoteHostOfUser(request.user.id);
     return {
-      me: live.ownStatus(request.user.id),
+      me: host ? await routing.ownStatus(host, request.user.id) : live.ownStatus(request.user.id),
       friends: friends.map((f) => {
         const s = states.get(f.id);
         return {
