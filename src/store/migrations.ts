@@ -107,6 +107,9 @@ const migrations: Record<string, Migration> = {
   },
 };
 
+/** Names of every migration, in order. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+
 class InlineMigrations implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;
