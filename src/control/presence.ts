@@ -180,7 +180,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
 
   async function closeAll(): Promise<void> {
     const waits = [...connections].map((c) => {
-      c.socket.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+      c.socket.close(WS_CLOSE.RECONNECT_NOW, 'node shutting down; reconnect now');
       const timer = setTimeout(() => c.socket.terminate(), CLOSE_GRACE_MS);
       return c.done.finally(() => clearTimeout(timer));
     });

@@ -174,7 +174,7 @@ test('signing out closes that session’s sockets with 4401 "signed out" and the
   await sb.next(presenceOf(a.name, false));
 });
 
-test('shutting down closes sockets with 1001, fires onUserOffline and tells friends before the database closes', async () => {
+test('shutting down closes sockets with 4503 (reconnect now, to another node), fires onUserOffline and tells friends before the database closes', async () => {
   const own = await startTestApp();
   try {
     const a = new Client(own.base);
@@ -200,8 +200,8 @@ test('shutting down closes sockets with 1001, fires onUserOffline and tells frie
     await own.app.close();
     await sa.closed;
     await sb.closed;
-    assert.equal(sa.closeCode, 1001);
-    assert.equal(sb.closeCode, 1001);
+    assert.equal(sa.closeCode, 4503);
+    assert.equal(sb.closeCode, 4503);
     assert.deepEqual(seen.map((s) => s.id).sort(), [aId, aId + 1].sort());
     assert.deepEqual(closedOrder, ['probe after 2 offline']);
     closedOrder = [];

@@ -35,3 +35,13 @@ test('NODE_ID defaults to hostname:PORT and refuses characters that do not belon
   assert.equal(loadConfig({ NODE_ID: 'node-a.eu_1' }).nodeId, 'node-a.eu_1');
   assert.throws(() => loadConfig({ NODE_ID: 'a b' }), /NODE_ID/);
 });
+
+test('RECORDINGS_DIR defaults to DATA_DIR/recordings and may point anywhere (a volume shared by all nodes)', () => {
+  assert.equal(loadConfig({ DATA_DIR: '/srv/hc' }).recordingsDir, '/srv/hc/recordings');
+  assert.equal(loadConfig({ DATA_DIR: '/srv/hc', RECORDINGS_DIR: '/mnt/shared/recordings' }).recordingsDir, '/mnt/shared/recordings');
+});
+
+test('CLUSTER_SECRET must be at least 16 characters', () => {
+  assert.equal(loadConfig({ CLUSTER_SECRET: 'x'.repeat(16) }).clusterSecret, 'x'.repeat(16));
+  assert.throws(() => loadConfig({ CLUSTER_SECRET: 'short' }), /CLUSTER_SECRET/);
+});

@@ -200,6 +200,15 @@ export class PresenceClient {
         return;
       }
       if (e.code === 4400 || e.code === 1009) console.error(`presence: server closed the socket: ${e.code} ${e.reason}`);
+      if (e.code === 4503) {
+        // The node is draining: redial now; the load balancer sends us to another node. If none
+        // answers, that attempt's close falls back to the usual back-off.
+        this.stopHeartbeat();
+        this.attempts = 0;
+        this.clearReconnect();
+        this.connect();
+        return;
+      }
       this.socketLost();
     };
     // 'error' is always followed by 'close'; nothing to do here.
