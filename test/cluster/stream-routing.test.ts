@@ -98,3 +98,13 @@ test('a node with another CLUSTER_SECRET cannot drive the hosting node: its requ
     await intruder.close();
   }
 });
+
+test('starts of one user racing through both nodes create exactly one live stream', { timeout: 60_000 }, async () => {
+  const dan = await new Client(host.base).signup('r_dan');
+  const starts = await Promise.all(Array.from({ length: 6 }, (_, i) => via(dan, i % 2 ? other.base : host.base).post('/api/stream/start/')));
+  assert.deepEqual(starts.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409]);
+  assert.ok(starts.filter((r) => r.status === 409).every((r) => r.body.error.code === 'ALREADY_STREAMING'));
+  assert.equal(host.app.services.localStreams() + other.app.services.localStreams(), 1);
+  assert.equal((await host.db.selectFrom('active_streams').selectAll().execute()).length, 1);
+  assert.equal((await via(dan, other.base).post('/api/stream/stop/')).status, 200, 'stopped through either node');
+});
