@@ -19,10 +19,14 @@ export interface Config {
   allowedOrigins: string[];
   dataDir: string;
   recordingsDir: string;
-  /** `sqlite:<file>` (default) or, later, `postgres://…`. */
+  /** `sqlite:<file>` (default, one node) or `postgres://…` (the store shared by several nodes). */
   databaseUrl: string;
-  /** When set, the bus is Redis pub/sub; otherwise in-memory. */
+  /** When set, the bus is Redis pub/sub and presence is counted across nodes in Redis; otherwise in-memory. */
   redisUrl: string | undefined;
+  /** This node's name in the cluster (heartbeats, /api/health); default hostname:PORT. */
+  nodeId: string;
+  /** Signs node-to-node requests (HMAC-SHA256); the same on every node. Without it a node serves only streams it hosts. */
+  clusterSecret: string | undefined;
   /** Signs nothing secret-bearing by itself; sessions are server-side rows. Kept for cookie signing. */
   sessionSecret: string;
   sessionTtlHours: number;
@@ -95,8 +99,11 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   ALLOWED_ORIGINS: z.string().default(''),
   DATA_DIR: z.string().min(1).default('./data'),
+  RECORDINGS_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  CLUSTER_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, { error: 'use 1–100 of A-Z a-z 0-9 . _ : -' }).optional(),
   SESSION_SECRET: z.string().min(16).optional(),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   TLS_CERT_FILE: z.string().optional(),
@@ -154,9 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: e.HOST,
     allowedOrigins: splitList(e.ALLOWED_ORIGINS),
     dataDir,
-    recordingsDir: path.join(dataDir, 'recordings'),
+    recordingsDir: e.RECORDINGS_DIR ? path.resolve(e.RECORDINGS_DIR) : path.join(dataDir, 'recordings'),
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hushcast.db')}`,
     redisUrl: e.REDIS_URL,
+    nodeId: e.NODE_ID ?? `${os.hostname()}:${e.PORT}`,
+    clusterSecret: e.CLUSTER_SECRET,
     sessionSecret: e.SESSION_SECRET ?? '',
     sessionTtlHours: e.SESSION_TTL_HOURS,
     tlsCertFile: e.TLS_CERT_FILE,

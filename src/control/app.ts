@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type preHandlerAsyncHookHandler } from 'fastify';
 import type { Bus } from '../bus/bus.js';
 import { createBus } from '../bus/create-bus.js';
+import { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
 import { createMediaPlane } from '../media/worker-pool.js';
@@ -20,6 +21,7 @@ import { csrfGuard, hostGuard } from './csrf.js';
 import { ApiError } from './errors.js';
 import { friendsPlugin } from './friends.js';
 import { healthPlugin } from './health.js';
+import { loadPerCore } from './node-load.js';
 import { Notifier } from './notifier.js';
 import { Presence, presencePlugin } from './presence.js';
 import { type AuthUser, type SessionResolver, requireUserHook, sessionResolver } from './require-user.js';
@@ -28,6 +30,7 @@ import { RedisSignInAttemptStore } from './redis-sign-in-attempt-store.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './sign-in-limiter.js';
 import { SESSION_PURGE_MS, SessionPurger } from './session-purger.js';
 import { SignUpLimiter } from './sign-up-limiter.js';
+import { streamErrorForNode } from './stream-routing.js';
 import { streamsPlugin } from './streams.js';
 import { usersPlugin } from './users.js';
 
@@ -38,6 +41,10 @@ export interface Services {
   bus: Bus;
   notifier: Notifier;
   presence: Presence;
+  /** Membership of a cluster (REDIS_URL set): heartbeat, online registry; null on a standalone node. */
+  cluster: Cluster | null;
+  /** Live streams hosted by this node (set by the streams feature; health and heartbeats report it). */
+  localStreams: () => number;
   media?: MediaPlane;
   signInLimiter: SignInLimiter;
   signUpLimiter: SignUpLimiter;
@@ -128,7 +135,28 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
     deps.signInLimiter ??
     new SignInLimiter(DEFAULT_SIGN_IN_LIMITS, Date.now, config.redisUrl ? new RedisSignInAttemptStore(config.redisUrl) : undefined);
   closeChain.add('sign-in limiter', () => signInLimiter.close());
-  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, deps.now);
+  const services = {} as Services;
+  const cluster = config.redisUrl
+    ? new Cluster(
+        config.redisUrl,
+        config.nodeId,
+        config.clusterSecret,
+        () => ({ streams: services.localStreams(), load: loadPerCore() }),
+        streamErrorForNode,
+        (err, what) => app.log.error({ err }, `${what} failed`),
+      )
+    : null;
+  if (cluster && !cluster.rpc) app.log.warn('REDIS_URL without CLUSTER_SECRET: requests about streams hosted on other nodes are refused');
+  if (cluster) closeChain.add('cluster membership', () => cluster.close());
+  const presence = new Presence((err) => app.log.error({ err }, 'presence listener failed'), deps.heartbeatMs, cluster?.online, deps.now);
+  if (cluster) {
+    // Registered before start(): the first round may already find this node's own previous life to clean up.
+    cluster.heartbeat.onNodeDied(async (nodeId) => {
+      const lost = await cluster.online.reapNode(nodeId);
+      app.log.warn({ node: nodeId, users: lost.length }, 'node died; its sockets are counted out');
+      presence.usersLost(lost);
+    });
+  }
   const notifier = new Notifier(db, bus, presence);
 
   const signUpLimiter = new SignUpLimiter(config.signupsPerIpPerHour);
@@ -141,7 +169,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   );
   closeChain.add('session purger', () => sessionPurger.close());
   await sessionPurger.run();
-  const services: Services = { config, db, bus, notifier, presence, media, signInLimiter, signUpLimiter, sessionPurger, closeChain };
+  Object.assign(services, { config, db, bus, notifier, presence, cluster, localStreams: () => 0, media, signInLimiter, signUpLimiter, sessionPurger, closeChain });
   app.decorate('services', services);
   app.addHook('onClose', async () => {
     await closeChain.run((msg, err) => app.log.error({ err }, msg));
@@ -193,6 +221,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
 
   for (const [, plugin] of FEATURES) await app.register(plugin);
   await app.ready();
+  // Joins after every feature is listening for dead nodes, before the first request.
+  if (cluster) await cluster.start();
   return { app, close: () => app.close() };
 }
 

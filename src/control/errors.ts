@@ -61,6 +61,11 @@ export class ApiError extends Error {
 export const WS_CLOSE = {
   /** Server shutting down. */
   GOING_AWAY: 1001,
+  /**
+   * This node is draining (SIGTERM): reconnect at once, without back-off; the load balancer sends the
+   * new socket to another node. Used for every shutdown (a lone node's browsers simply fail and back off).
+   */
+  RECONNECT_NOW: 4503,
   /** Message larger than 4 KiB (sent by the ws library itself). */
   TOO_BIG: 1009,
   /** Non-JSON or unknown message type. */

@@ -12,6 +12,7 @@ import {
   findFriendRequest,
   findFriendRequestBetween,
   incomingRequestsOf,
+  lockFriendPair,
   outgoingRequestsOf,
 } from '../store/friend-requests.js';
 import { activeStreamOf, addFriendship, areFriends, listFriends, removeFriendship } from '../store/friends.js';
@@ -31,10 +32,11 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
   app.get('/api/friends', async (request) => {
     const me = request.user.id;
     const [friends, incoming, outgoing] = await Promise.all([listFriends(db, me), incomingRequestsOf(db, me), outgoingRequestsOf(db, me)]);
+    const online = await presence.onlineAmong(friends.map((f) => f.id));
     return {
       friends: friends.map((f) => ({
         username: f.username,
-        online: presence.isOnline(f.id),
+        online: online.has(f.id),
         is_streaming: f.session_id !== null,
         started_at: f.started_at,
         listeners: f.session_id !== null ? (media?.listenerCount(f.session_id) ?? 0) : 0,
@@ -52,6 +54,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     if (target.id === me.id) throw new ApiError('SELF_REQUEST', 'You cannot send a friend request to yourself.');
 
     const outcome = await db.transaction().execute(async (trx) => {
+      await lockFriendPair(trx, me.id, target.id);
       if (await areFriends(trx, me.id, target.id)) {
         throw new ApiError('ALREADY_FRIENDS', `You and ${target.username} are already friends.`);
       }
@@ -98,7 +101,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     const me = request.user;
     const { id } = parseInput(IdParams, request.params, 'id');
     const sender = await db.transaction().execute(async (trx) => {
-      const req = await findFriendRequest(trx, id);
+      const req = await lockedRequest(trx, id);
       if (!req || req.to_user !== me.id) throw requestNotFound(id);
       const from = await findUserById(trx, req.from_user);
       if (!from) throw requestNotFound(id);
@@ -118,7 +121,7 @@ export const friendsPlugin: FastifyPluginAsync = async (app) => {
     const me = request.user;
     const { id } = parseInput(IdParams, request.params, 'id');
     const other = await db.transaction().execute(async (trx) => {
-      const req = await findFriendRequest(trx, id);
+      const req = await lockedRequest(trx, id);
       const mine = actor === 'recipient' ? req?.to_user : req?.from_user;
       if (!req || mine !== me.id) throw requestNotFound(id);
       const otherId = actor === 'recipient' ? req.from_user : req.to_user;
@@ -179,15 +182,28 @@ async function tell(request: FastifyRequest, notification: Promise<unknown>): Pr
   }
 }
 
+/** The request, read again after locking its pair (a change from another node may have come first). */
+async function lockedRequest(trx: Db, id: number) {
+  const req = await findFriendRequest(trx, id);
+  if (!req) return undefined;
+  await lockFriendPair(trx, req.from_user, req.to_user);
+  return findFriendRequest(trx, id);
+}
+
 function requestNotFound(id: number): ApiError {
   return new ApiError('REQUEST_NOT_FOUND', `There is no pending friend request #${id} for you to answer.`);
 }
 
 /** Tells both sides, each with the other's current online and live state, so their lists are right at once. */
 async function announceFriendship(db: Db, notifier: Notifier, a: PublicUser, b: PublicUser): Promise<void> {
-  const [aLive, bLive] = await Promise.all([activeStreamOf(db, a.id), activeStreamOf(db, b.id)]);
+  const [aLive, bLive, aOnline, bOnline] = await Promise.all([
+    activeStreamOf(db, a.id),
+    activeStreamOf(db, b.id),
+    notifier.isOnline(a.id),
+    notifier.isOnline(b.id),
+  ]);
   await Promise.all([
-    notifier.toUser(a.id, { type: 'friend_added', username: b.username, online: notifier.isOnline(b.id), is_streaming: bLive !== undefined }),
-    notifier.toUser(b.id, { type: 'friend_added', username: a.username, online: notifier.isOnline(a.id), is_streaming: aLive !== undefined }),
+    notifier.toUser(a.id, { type: 'friend_added', username: b.username, online: bOnline, is_streaming: bLive !== undefined }),
+    notifier.toUser(b.id, { type: 'friend_added', username: a.username, online: aOnline, is_streaming: aLive !== undefined }),
   ]);
 }

@@ -25,14 +25,17 @@ import {
   type MediaPlane,
 } from '../media/media-plane.js';
 import {
+  activeStreamsOfNode,
   activeStreamsOfUsers,
   allActiveStreams,
+  type NodeScope,
   claimActiveStream,
   releaseActiveStream,
   setActiveStreamEngine,
   setActiveStreamRecording,
 } from '../store/active-streams.js';
 import { type Db, nowIso } from '../store/db.js';
+import { interruptRecording } from '../store/recordings.js';
 import { StreamError } from './stream-error.js';
 import type { ServerMessage } from './ws-messages.js';
 
@@ -84,6 +87,8 @@ export interface LiveStreamsDeps {
   /** Subscribes to the messages a user's tabs receive (bus topic user:<id>); resolves to an unsubscribe. */
   watchUser(userId: number, onMessage: (raw: string) => void): Promise<() => Promise<void>>;
   log: StreamLog;
+  /** Rows this node's start-up clean-up owns: null = all (standalone), else this NODE_ID's (cluster). */
+  nodeScope: NodeScope;
 }
 
 interface LiveStream {
@@ -195,7 +200,7 @@ export class LiveStreams {
    */
   async clearStale(): Promise<number> {
     let cleared = 0;
-    for (const row of await allActiveStreams(this.deps.db)) {
+    for (const row of await allActiveStreams(this.deps.db, this.deps.nodeScope)) {
       if (this.bySession.has(row.session_id)) continue;
       if (!(await releaseActiveStream(this.deps.db, row.session_id))) continue;
       cleared++;
@@ -212,7 +217,7 @@ export class LiveStreams {
     const started = new Date();
     const startedAt = started.toISOString();
     const requested = media.engineStatus().engine;
-    const row = await claimActiveStream(db, { userId: owner.id, sessionId, startedAt, engine: requested });
+    const row = await claimActiveStream(db, { userId: owner.id, sessionId, startedAt, engine: requested, nodeId: config.nodeId });
     if (!row) throw new StreamError('ALREADY_STREAMING', 'You are already live. Stop your current stream before starting a new one.');
 
     let markReady!: () => void;
@@ -441,6 +446,24 @@ export class LiveStreams {
     return { sessionId: live.sessionId, reason, recording };
   }
 
+  /**
+   * A node died (cluster): its live streams end for everyone. Releasing each row is the exactly-once guard
+   * (the dead node's own next start finds nothing left to release); the recording row is marked
+   * 'interrupted' so it is not 'recording' forever, and its file is repaired by that node's next start.
+   */
+  async endStreamsOfNode(nodeId: string): Promise<number> {
+    const { db, log } = this.deps;
+    let ended = 0;
+    for (const row of await activeStreamsOfNode(db, nodeId)) {
+      if (!(await releaseActiveStream(db, row.session_id))) continue;
+      ended++;
+      if (row.recording_id !== null) await interruptRecording(db, row.recording_id, nowIso());
+      log.warn({ sessionId: row.session_id, userId: row.user_id, node: nodeId }, 'ended a live stream of a dead node');
+      await this.publishStatus(row.user_id, null, { is_streaming: false });
+    }
+    return ended;
+  }
+
   /** Server shutdown: every session ends gracefully (recordings finalized, friends told). */
   async closeAll(): Promise<void> {
     this.closing = true;
@@ -477,6 +500,26 @@ export class LiveStreams {
       out.set(row.user_id, { started_at: row.started_at, listeners: live ? this.listenerCount(live) : 0 });
     }
     return out;
+  }
+
+  /** Whether this node hosts `userId`'s live stream. */
+  hostsUser(userId: number): boolean {
+    return this.byUser.has(userId);
+  }
+
+  /** Whether this node hosts the media session `sessionId`. */
+  hostsSession(sessionId: string): boolean {
+    return this.bySession.has(sessionId);
+  }
+
+  /** Whether a listener with this id is connected to a stream on this node. */
+  hasListener(listenerId: string): boolean {
+    return this.listeners.has(listenerId);
+  }
+
+  /** Live streams hosted on this node. */
+  count(): number {
+    return this.bySession.size;
   }
 
   /** Session ids currently registered on this node (tests and shutdown checks). */

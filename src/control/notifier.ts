@@ -10,15 +10,15 @@ export function userTopic(userId: number): string {
   return `user:${userId}`;
 }
 
-export interface OnlineRegistry {
-  isOnline(userId: number): boolean;
+export interface OnlineCheck {
+  isOnline(userId: number): Promise<boolean>;
 }
 
 export class Notifier {
   constructor(
     private readonly db: Db,
     private readonly bus: Bus,
-    private readonly presence: OnlineRegistry,
+    private readonly presence: OnlineCheck,
   ) {}
 
   async toUser(userId: number, msg: ServerMessage): Promise<void> {
@@ -38,7 +38,7 @@ export class Notifier {
     await this.publishAll(ids, JSON.stringify(msg));
   }
 
-  isOnline(userId: number): boolean {
+  isOnline(userId: number): Promise<boolean> {
     return this.presence.isOnline(userId);
   }
 

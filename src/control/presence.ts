@@ -16,6 +16,8 @@
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { LocalOnlineRegistry, type OnlineRegistry } from '../cluster/online-registry.js';
+import { findUserById } from '../store/users.js';
 import { csrfOriginAllowed } from './csrf.js';
 import { WS_CLOSE } from './errors.js';
 import { liveSessionIds } from '../store/sessions.js';
@@ -35,11 +37,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Errors the ws library raises for what a client sent or how it left (ws/lib/receiver.js codes, socket resets). */
 const CLIENT_FAULTS = /^(WS_ERR_|ECONNRESET$|EPIPE$|ETIMEDOUT$)/;
 
-/** Online counts per user (sockets on this node). */
+/**
+ * This node's sockets per user, and the online registry that knows every node's (in memory on one node,
+ * Redis with several). Online/offline listeners hear the cluster-wide changes: a user's first socket
+ * anywhere, their last socket anywhere closing, or their last sockets lost with a dead node.
+ */
 export class Presence {
   private readonly counts = new Map<number, number>();
   private readonly offlineListeners = new Set<PresenceListener>();
   private readonly onlineListeners = new Set<PresenceListener>();
+  private readonly lostListeners = new Set<(userIds: number[]) => void>();
   /** Set by the /ws plugin: closes this node's sockets of one session (sign-out). */
   closeSession: (sessionId: string) => void = () => undefined;
   /** Set by the /ws plugin: closes this node's sockets whose session expired or was deleted (run after each purge). */
@@ -48,12 +55,19 @@ export class Presence {
   constructor(
     private readonly report: (err: unknown) => void = (err) => console.error('presence listener failed', err),
     readonly heartbeatMs: number = HEARTBEAT_MS,
+    readonly registry: OnlineRegistry = new LocalOnlineRegistry(),
     /** Clock for per-socket message rates. */
     readonly now: () => number = Date.now,
   ) {}
 
-  isOnline(userId: number): boolean {
-    return this.counts.has(userId);
+  /** Whether `userId` has a socket open on any node. */
+  async isOnline(userId: number): Promise<boolean> {
+    return (await this.registry.onlineAmong([userId])).has(userId);
+  }
+
+  /** The users among `userIds` with a socket open on any node. */
+  onlineAmong(userIds: readonly number[]): Promise<Set<number>> {
+    return this.registry.onlineAmong(userIds);
   }
 
   /** Number of open sockets of `userId` on this node. */
@@ -61,40 +75,62 @@ export class Presence {
     return this.counts.get(userId) ?? 0;
   }
 
+  /** Users with a socket on this node. */
   onlineUsers(): number {
     return this.counts.size;
   }
 
-  /** `cb(userId)` when a user's LAST socket closes. Returns a function that removes the listener. */
+  /** `cb(userId)` when a user's LAST socket anywhere closes (or is lost with its node). Returns a function that removes the listener. */
   onUserOffline(cb: PresenceListener): () => void {
     this.offlineListeners.add(cb);
     return () => this.offlineListeners.delete(cb);
   }
 
-  /** `cb(userId)` when a user's FIRST socket opens. */
+  /** `cb(userId)` when a user's FIRST socket anywhere opens. */
   onUserOnline(cb: PresenceListener): () => void {
     this.onlineListeners.add(cb);
     return () => this.onlineListeners.delete(cb);
   }
 
-  /** Counts a socket in; true when this made the user online. */
-  socketOpened(userId: number): boolean {
-    const n = (this.counts.get(userId) ?? 0) + 1;
-    this.counts.set(userId, n);
-    if (n === 1) this.emit(this.onlineListeners, userId);
-    return n === 1;
+  /** `cb(userIds)` when users went offline because the node holding their last sockets died. */
+  onUsersLost(cb: (userIds: number[]) => void): () => void {
+    this.lostListeners.add(cb);
+    return () => this.lostListeners.delete(cb);
   }
 
-  /** Counts a socket out; true when this made the user offline. */
-  socketClosed(userId: number): boolean {
-    const n = (this.counts.get(userId) ?? 0) - 1;
-    if (n > 0) {
-      this.counts.set(userId, n);
-      return false;
+  /**
+   * Counts a socket in; true when this made the user online. The local count changes synchronously
+   * (before the returned promise settles) and registry updates reach the registry in call order.
+   */
+  async socketOpened(userId: number): Promise<boolean> {
+    this.counts.set(userId, (this.counts.get(userId) ?? 0) + 1);
+    const first = await this.registry.opened(userId);
+    if (first) this.emit(this.onlineListeners, userId);
+    return first;
+  }
+
+  /** Counts a socket out; true when this made the user offline everywhere. An extra close is ignored. */
+  async socketClosed(userId: number): Promise<boolean> {
+    const n = this.counts.get(userId);
+    if (n === undefined) return false;
+    if (n > 1) this.counts.set(userId, n - 1);
+    else this.counts.delete(userId);
+    const last = await this.registry.closed(userId);
+    if (last) this.emit(this.offlineListeners, userId);
+    return last;
+  }
+
+  /** Users whose last sockets were on a node that died (the registry took them out). */
+  usersLost(userIds: number[]): void {
+    if (userIds.length === 0) return;
+    for (const cb of [...this.lostListeners]) {
+      try {
+        cb(userIds);
+      } catch (err) {
+        this.report(err);
+      }
     }
-    if (!this.counts.delete(userId)) return false;
-    this.emit(this.offlineListeners, userId);
-    return true;
+    for (const id of userIds) this.emit(this.offlineListeners, id);
   }
 
   private emit(listeners: Set<PresenceListener>, userId: number): void {
@@ -132,6 +168,19 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     void handled.finally(() => inFlight.delete(handled));
   };
 
+  // A dead node's users are told offline to their friends by the node that reaped it.
+  presence.onUsersLost((userIds) => {
+    for (const id of userIds) {
+      track(
+        (async () => {
+          const user = await findUserById(app.services.db, id);
+          if (user) await notifier.toFriendsOf(id, { type: 'presence', username: user.username, online: false });
+        })(),
+        'lost-user notification',
+      );
+    }
+  });
+
   presence.closeSession = (sessionId) => {
     for (const c of connections) if (c.sessionId === sessionId) c.socket.close(WS_CLOSE.NOT_SIGNED_IN, 'signed out');
   };
@@ -159,7 +208,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
 
   async function closeAll(): Promise<void> {
     const waits = [...connections].map((c) => {
-      c.socket.close(WS_CLOSE.GOING_AWAY, 'server shutting down');
+      c.socket.close(WS_CLOSE.RECONNECT_NOW, 'node shutting down; reconnect now');
       const timer = setTimeout(() => c.socket.terminate(), CLOSE_GRACE_MS);
       return c.done.finally(() => clearTimeout(timer));
     });
@@ -247,7 +296,7 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
     connections.add(conn);
     holder.conn = conn;
     send(socket, JSON.stringify({ type: 'hello', username: user.username }));
-    if (presence.socketOpened(user.id)) {
+    if (await presence.socketOpened(user.id)) {
       await notifier.toFriendsOf(user.id, { type: 'presence', username: user.username, online: true });
     }
   }
@@ -281,11 +330,14 @@ export const presencePlugin: FastifyPluginAsync = async (app) => {
   async function onClose(conn: Connection): Promise<void> {
     connections.delete(conn);
     if (conn.expiry) clearTimeout(conn.expiry);
-    // Counted out first, synchronously, so a tab reconnecting right now sees the right count.
+    // Counted out first (the local count synchronously, the registry before any later open of this
+    // user reaches it), so a tab reconnecting right now sees the right count.
     const last = presence.socketClosed(conn.userId);
     // Friends are told without waiting for the bus to confirm the unsubscribe (a Redis round trip).
     const unsubscribed = conn.unsubscribe?.();
-    const told = last ? notifier.toFriendsOf(conn.userId, { type: 'presence', username: conn.username, online: false }) : undefined;
+    const told = last.then((wasLast) =>
+      wasLast ? notifier.toFriendsOf(conn.userId, { type: 'presence', username: conn.username, online: false }) : undefined,
+    );
     await Promise.all([unsubscribed, told]);
   }
 

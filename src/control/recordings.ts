@@ -37,11 +37,12 @@ function notFound(): ApiError {
 }
 
 export async function recordingsPlugin(app: FastifyInstance): Promise<void> {
-  const { db, config, notifier } = app.services;
+  const { db, config, notifier, cluster } = app.services;
 
   // Also run by the streams feature; a second run finds nothing to do. Here it covers
-  // apps built without a media plane, which still list and serve recordings.
-  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
+  // apps built without a media plane, which still list and serve recordings. In a cluster
+  // only this node's rows are its to repair: the other nodes are live.
+  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log, nodeScope: cluster ? config.nodeId : null });
 
   const list = async (request: FastifyRequest) => {
     const q = parseInput(ListQuery, request.query, 'query');

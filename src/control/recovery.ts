@@ -6,8 +6,10 @@
 // streams that no longer exist. Run once before the server accepts requests:
 // every such file is repaired and registered/finalized as 'recovered', stale
 // streams are removed and the owners' friends are told they are offline.
-// Assumes this process is the only recorder writing to recordingsDir (one node,
-// or one recordings folder per node).
+// In a cluster (nodeScope = NODE_ID) it touches only this node's rows (and those
+// from before clusters): other nodes are live. Orphan-file registration assumes
+// this process is the only recorder writing to recordingsDir (one recordings
+// folder per node).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +33,8 @@ import { findUserByUsername } from '../store/users.js';
 export interface RecoveryDeps {
   db: Db;
   recordingsDir: string;
+  /** null: every row is this node's (standalone); a NODE_ID: only that node's rows and those from before clusters. */
+  nodeScope?: string | null;
   /** The control plane's Notifier (src/control/notifier.ts). */
   notifier: { toUserAndFriends(userId: number, msg: RecoveryMessage): Promise<void> };
   log: {
@@ -67,7 +71,8 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
   }
 
   // 1. Rows a crash left in 'recording' (kept for the next start while the folder is unusable).
-  for (const row of folderUsable ? await unfinishedRecordings(db) : []) {
+  const scope = deps.nodeScope ?? null;
+  for (const row of folderUsable ? await unfinishedRecordings(db, scope) : []) {
     const file = path.join(recordingsDir, row.file_name);
     if (!existsSync(file)) {
       // Recording never started (disk problem) or the file was removed: nothing to play, so no entry.
@@ -127,7 +132,7 @@ export async function recoverRecordings(deps: RecoveryDeps): Promise<RecoveryRep
   // 3. Streams that died with the previous process. Releasing the row is the
   // exactly-once guard, shared with LiveStreams.clearStale().
   const notify: Promise<void>[] = [];
-  for (const stream of await allActiveStreams(db)) {
+  for (const stream of await allActiveStreams(db, scope)) {
     if (!(await releaseActiveStream(db, stream.session_id))) continue;
     report.staleStreams.push(stream.session_id);
     const user = await db.selectFrom('users').select('username').where('id', '=', stream.user_id).executeTakeFirst();

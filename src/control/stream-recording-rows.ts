@@ -20,11 +20,12 @@ export function streamRecordingRows(
   notifier: StreamNotifier,
   config: Pick<Config, 'recordingsDir' | 'minRecordingMs'>,
   log: StreamLog,
+  nodeId: string | null = null,
 ): StreamRecordingRows {
   const { recordingsDir } = config;
   return {
     async create(r) {
-      return createRecording(db, { ...r, sampleRate: SAMPLE_RATE });
+      return createRecording(db, { ...r, sampleRate: SAMPLE_RATE, nodeId });
     },
 
     async finalize({ recordingId, ownerId, endedAt, summary }) {

@@ -12,6 +12,7 @@ import { LiveStreams } from './live-streams.js';
 import { userTopic } from './notifier.js';
 import { recoverRecordings } from './recovery.js';
 import { StreamError } from './stream-error.js';
+import { StreamRouting } from './stream-routing.js';
 import { streamRecordingRows } from './stream-recording-rows.js';
 import { parseInput } from './validation.js';
 
@@ -31,20 +32,19 @@ export function checkSdp(sdp: string, direction: OfferDirection): string {
 }
 
 export async function streamsPlugin(app: FastifyInstance): Promise<void> {
-  const { config, db, bus, notifier, presence, media, closeChain } = app.services;
+  const { config, db, bus, notifier, presence, media, closeChain, cluster } = app.services;
+  const nodeScope = cluster ? config.nodeId : null;
   if (!media) {
     // Only an app built without a media plane (some control-plane tests): no streaming, but status still answers.
     app.log.warn('streams: no media plane; live streaming is disabled');
-    app.get('/api/stream/status/', { preHandler: app.requireUser }, async (request) => ({
-      me: { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null },
-      friends: (await listFriends(db, request.user.id)).map((f) => ({
-        username: f.username,
-        online: presence.isOnline(f.id),
-        is_streaming: false,
-        started_at: null,
-        listeners: 0,
-      })),
-    }));
+    app.get('/api/stream/status/', { preHandler: app.requireUser }, async (request) => {
+      const friends = await listFriends(db, request.user.id);
+      const online = await presence.onlineAmong(friends.map((f) => f.id));
+      return {
+        me: { is_streaming: false, started_at: null, listeners: 0, engine: null, session_id: null, atten_lim_db: null },
+        friends: friends.map((f) => ({ username: f.username, online: online.has(f.id), is_streaming: false, started_at: null, listeners: 0 })),
+      };
+    });
     return;
   }
   const live = new LiveStreams({
@@ -52,16 +52,24 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
     db,
     media,
     notifier,
-    recordings: streamRecordingRows(db, notifier, config, app.log),
+    recordings: streamRecordingRows(db, notifier, config, app.log, config.nodeId),
     areFriends: (a, b) => areFriends(db, a, b),
     watchUser: (userId, onMessage) => bus.subscribe(userTopic(userId), onMessage),
     log: app.log,
+    nodeScope,
   });
   // A previous run that crashed left unfinished recordings and stale live streams:
   // recovery (recordings feature) repairs the files, finalizes the rows and removes
   // the stale ActiveStream rows, telling friends; clearStale() catches any row
   // recovery did not know about. Both run before the first request is served.
-  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log });
+  app.services.localStreams = () => live.count();
+  const routing = new StreamRouting(live, db, cluster?.rpc ?? null, config.nodeId);
+  await recoverRecordings({ db, recordingsDir: config.recordingsDir, notifier, log: app.log, nodeScope });
+  // A dead node's streams are ended by the survivor that claimed its clean-up (node-heartbeat.ts).
+  cluster?.heartbeat.onNodeDied(async (nodeId) => {
+    const ended = await live.endStreamsOfNode(nodeId);
+    if (ended > 0) app.log.warn({ node: nodeId, streams: ended }, 'node died; its live streams are ended');
+  });
   await live.clearStale();
   presence.onUserOffline((userId: number) => {
     live.userOffline(userId).catch((err: unknown) => app.log.error({ err, userId }, 'ending the stream of a user who went offline failed'));
@@ -92,25 +100,39 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.post('/api/webrtc/offer/', auth, async (request) => {
     const body = parseInput(OfferBody, jsonBody(request));
-    const sdp = await live.answerBroadcaster(request.user, body.session_id, checkSdp(body.sdp, 'send'));
+    const offer = checkSdp(body.sdp, 'send');
+    const host = await routing.remoteHostOfSession(body.session_id);
+    const me = { id: request.user.id, username: request.user.username };
+    const sdp = host ? await routing.answerBroadcaster(host, me, body.session_id, offer) : await live.answerBroadcaster(request.user, body.session_id, offer);
     return { sdp };
   });
 
   app.post('/api/webrtc/listen/', auth, async (request) => {
     const body = parseInput(ListenBody, jsonBody(request));
-    const broadcaster = await findUserByUsername(db, body.username);
-    return live.addListener(request.user, broadcaster ? { id: broadcaster.id, username: broadcaster.username } : null, checkSdp(body.sdp, 'receive'));
+    const found = await findUserByUsername(db, body.username);
+    const broadcaster = found ? { id: found.id, username: found.username } : null;
+    const offer = checkSdp(body.sdp, 'receive');
+    const host = broadcaster ? await routing.remoteHostOfUser(broadcaster.id) : null;
+    const me = { id: request.user.id, username: request.user.username };
+    return host && broadcaster ? routing.addListener(host, me, broadcaster, offer) : live.addListener(request.user, broadcaster, offer);
   });
 
   app.post('/api/webrtc/listen/stop/', auth, async (request) => {
     const body = parseInput(ListenStopBody, jsonBody(request));
-    await live.removeListener(request.user, body.listener_id);
+    // A listener connected through another node: the broadcaster's name says which node hosts it.
+    const broadcaster = !live.hasListener(body.listener_id) && body.username ? await findUserByUsername(db, body.username) : undefined;
+    const host = broadcaster ? await routing.remoteHostOfUser(broadcaster.id) : null;
+    const me = { id: request.user.id, username: request.user.username };
+    if (host) await routing.removeListener(host, me, body.listener_id);
+    else await live.removeListener(request.user, body.listener_id);
     return { message: 'Stopped listening.' };
   });
 
   app.post('/api/stream/stop/', auth, async (request, reply: FastifyReply) => {
     // The body is ignored: sendBeacon may send nothing or text/plain.
-    const ended = await live.stop(request.user);
+    const host = await routing.remoteHostOfUser(request.user.id);
+    const me = { id: request.user.id, username: request.user.username };
+    const ended = host ? await routing.stop(host, me) : await live.stop(request.user);
     const body: Record<string, unknown> = { message: 'Your stream has ended.' };
     if (ended.recording) {
       body.recording = ended.recording;
@@ -121,21 +143,28 @@ export async function streamsPlugin(app: FastifyInstance): Promise<void> {
 
   app.post('/api/stream/denoise/', auth, async (request) => {
     const body = parseInput(DenoiseBody, jsonBody(request));
-    await live.setDenoise(request.user, { attenLimDb: body.atten_lim_db });
+    const host = await routing.remoteHostOfUser(request.user.id);
+    const me = { id: request.user.id, username: request.user.username };
+    if (host) await routing.setDenoise(host, me, body.atten_lim_db);
+    else await live.setDenoise(request.user, { attenLimDb: body.atten_lim_db });
     const label = body.atten_lim_db === null ? 'full strength' : body.atten_lim_db === 0 ? 'off' : `limited to ${body.atten_lim_db} dB`;
     return { atten_lim_db: body.atten_lim_db, message: `Noise reduction: ${label}.` };
   });
 
   app.get('/api/stream/status/', auth, async (request) => {
     const friends = await listFriends(db, request.user.id);
-    const states = await live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id));
+    const [states, online] = await Promise.all([
+      live.liveStates(friends.filter((f) => f.session_id !== null).map((f) => f.id)),
+      presence.onlineAmong(friends.map((f) => f.id)),
+    ]);
+    const host = await routing.remoteHostOfUser(request.user.id);
     return {
-      me: live.ownStatus(request.user.id),
+      me: host ? await routing.ownStatus(host, request.user.id) : live.ownStatus(request.user.id),
       friends: friends.map((f) => {
         const s = states.get(f.id);
         return {
           username: f.username,
-          online: presence.isOnline(f.id) || s !== undefined,
+          online: online.has(f.id) || s !== undefined,
           is_streaming: s !== undefined,
           started_at: s?.started_at ?? null,
           listeners: s?.listeners ?? 0,

@@ -10,7 +10,15 @@ export interface NewLiveStream {
   sessionId: string;
   startedAt: string;
   engine: string;
+  /** NODE_ID of the node that hosts the media session (null: unknown, tests of old rows). */
+  nodeId?: string | null;
 }
+
+/**
+ * Which rows a node's start-up clean-up may touch: null = every row (a standalone node owns them all);
+ * a node id = that node's rows and those from before clusters (node_id NULL).
+ */
+export type NodeScope = string | null;
 
 /** Claims the user's one live stream; null when the user already has one. */
 export async function claimActiveStream(db: Db, s: NewLiveStream): Promise<ActiveStream | null> {
@@ -22,6 +30,7 @@ export async function claimActiveStream(db: Db, s: NewLiveStream): Promise<Activ
       started_at: s.startedAt,
       denoise_engine: s.engine,
       recording_id: null,
+      node_id: s.nodeId ?? null,
     })
     .onConflict((oc) => oc.column('user_id').doNothing())
     .returningAll()
@@ -58,6 +67,13 @@ export async function activeStreamsOfUsers(db: Db, userIds: readonly number[]): 
   return db.selectFrom('active_streams').selectAll().where('user_id', 'in', userIds).execute();
 }
 
-export async function allActiveStreams(db: Db): Promise<ActiveStream[]> {
-  return db.selectFrom('active_streams').selectAll().orderBy('id').execute();
+export async function allActiveStreams(db: Db, scope: NodeScope = null): Promise<ActiveStream[]> {
+  let q = db.selectFrom('active_streams').selectAll();
+  if (scope !== null) q = q.where((eb) => eb.or([eb('node_id', '=', scope), eb('node_id', 'is', null)]));
+  return q.orderBy('id').execute();
+}
+
+/** The live streams hosted by one node (to end them when it died). */
+export async function activeStreamsOfNode(db: Db, nodeId: string): Promise<ActiveStream[]> {
+  return db.selectFrom('active_streams').selectAll().where('node_id', '=', nodeId).orderBy('id').execute();
 }

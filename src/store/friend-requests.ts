@@ -1,7 +1,9 @@
 // Pending friend requests. A row exists only while the request is pending:
 // accept, decline and cancel delete it (see schema.ts).
+import { sql } from 'kysely';
 import type { Db } from './db.js';
 import { nowIso } from './db.js';
+import { dialectOf } from './dialect.js';
 
 export interface FriendRequestRow {
   id: number;
@@ -15,6 +17,19 @@ export interface FriendRequestView {
   /** The other person: the sender for incoming, the recipient for outgoing. */
   username: string;
   created_at: string;
+}
+
+/**
+ * Serializes every friend change between two users until the calling transaction ends. Each such change
+ * reads (are they friends? who asked whom?) and then writes; under PostgreSQL's READ COMMITTED two nodes
+ * could both read "no request from the other side" and leave two crossed requests, or one could accept a
+ * request another just cancelled. A transaction-scoped advisory lock on the ordered pair prevents that.
+ * SQLite needs nothing: its one connection runs transactions one at a time.
+ */
+export async function lockFriendPair(trx: Db, a: number, b: number): Promise<void> {
+  if (dialectOf(trx) !== 'postgres') return;
+  const [low, high] = a < b ? [a, b] : [b, a];
+  await sql`select pg_advisory_xact_lock(${low}::int4, ${high}::int4)`.execute(trx);
 }
 
 /** Inserts a request; null when one from `from` to `to` already exists. */

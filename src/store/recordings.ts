@@ -8,7 +8,7 @@ import type { Db } from './db.js';
 import type { Database, StreamRecording } from './schema.js';
 import type { Recording } from '../contract.js';
 
-export type RecordingStatus = 'recording' | 'complete' | 'recovered';
+export type RecordingStatus = 'recording' | 'complete' | 'recovered' | 'interrupted';
 
 /** The API shape (docs/api.md "Recordings" and the recording_added event): the shared contract's Recording. */
 export type RecordingJson = Recording;
@@ -27,6 +27,8 @@ export interface NewRecording {
   endedAt?: string | null;
   durationMs?: number;
   sizeBytes?: number;
+  /** NODE_ID of the node that records it. */
+  nodeId?: string | null;
 }
 
 export interface RecordingEnd {
@@ -51,6 +53,7 @@ export async function createRecording(db: Db, r: NewRecording): Promise<number> 
       sample_rate: r.sampleRate,
       denoise_engine: r.engine,
       status: r.status ?? 'recording',
+      node_id: r.nodeId ?? null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -105,7 +108,7 @@ export async function listVisibleRecordings(
   q: ListQuery,
 ): Promise<{ recordings: RecordingWithOwner[]; nextBefore: number | null }> {
   let query = withOwner(db)
-    .where('stream_recordings.status', '!=', 'recording')
+    .where('stream_recordings.status', 'not in', ['recording', 'interrupted'])
     .where((eb) => visibleTo(eb, viewerId));
   if (q.ownerId !== undefined) query = query.where('stream_recordings.owner_id', '=', q.ownerId);
   if (q.before !== undefined) {
@@ -130,9 +133,28 @@ export async function listVisibleRecordings(
   return { recordings: page, nextBefore: more ? page[page.length - 1]!.id : null };
 }
 
-/** Rows a crash left unfinished (status 'recording'). */
-export async function unfinishedRecordings(db: Db): Promise<RecordingWithOwner[]> {
-  return withOwner(db).where('stream_recordings.status', '=', 'recording').orderBy('stream_recordings.id').execute();
+/**
+ * Rows a crash left unfinished ('recording', or 'interrupted' by a survivor of the crash) that this node
+ * recorded: `scope` null = every row (standalone), a node id = its rows and those from before clusters.
+ */
+export async function unfinishedRecordings(db: Db, scope: string | null = null): Promise<RecordingWithOwner[]> {
+  let q = withOwner(db).where('stream_recordings.status', 'in', ['recording', 'interrupted']);
+  if (scope !== null) q = q.where((eb) => eb.or([eb('stream_recordings.node_id', '=', scope), eb('stream_recordings.node_id', 'is', null)]));
+  return q.orderBy('stream_recordings.id').execute();
+}
+
+/**
+ * A survivor ended the stream of a dead node: its recording stops being 'recording' (ended now, hidden from
+ * listings until the recording node's next start repairs the file and marks it 'recovered').
+ */
+export async function interruptRecording(db: Db, id: number, endedAt: string): Promise<boolean> {
+  const r = await db
+    .updateTable('stream_recordings')
+    .set({ status: 'interrupted', ended_at: endedAt })
+    .where('id', '=', id)
+    .where('status', '=', 'recording')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** Every file name (main and raw) that has a row, for finding orphan files. */

@@ -48,8 +48,14 @@ export interface StreamRecordingTable {
   size_bytes: number;
   sample_rate: number;
   denoise_engine: string;
-  /** 'recording' while live, 'complete' when finalized, 'recovered' after crash repair. */
+  /**
+   * 'recording' while live, 'complete' when finalized, 'recovered' after crash repair, 'interrupted' when its
+   * node died and a survivor ended the stream (the file is repaired, and the row becomes 'recovered', by that
+   * node's next start).
+   */
   status: string;
+  /** NODE_ID of the node recording it (null: from before clusters). */
+  node_id: string | null;
 }
 
 /** At most one per user (unique user_id): a live stream. */
@@ -61,6 +67,8 @@ export interface ActiveStreamTable {
   started_at: string;
   denoise_engine: string;
   recording_id: number | null;
+  /** NODE_ID of the node hosting the media session (null: from before clusters). */
+  node_id: string | null;
 }
 
 export interface Database {

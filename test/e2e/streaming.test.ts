@@ -174,7 +174,7 @@ describe('streaming in the browser (engine none)', () => {
       await ann.page.close({ runBeforeUnload: true });
       await assertStreamGone(server, bob.page, sessionId);
       // The other tab keeps ann online: the beacon, not the WebSocket, ended the stream.
-      assert.equal(server.app!.services.presence.isOnline((await userId(server, ann.username))!), true);
+      assert.equal(await server.app!.services.presence.isOnline((await userId(server, ann.username))!), true);
     } finally {
       await closeUser(ann);
       await closeUser(bob);

@@ -210,7 +210,14 @@ describe('bad input and CSRF', () => {
 
 test('GET /api/health reports the configured engine when no media plane runs', async () => {
   const r = await new Client(t.base).get('/api/health');
-  assert.deepEqual(r.body, { ok: true, denoise: { engine: 'none', fallback_reason: null } });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.ok, true);
+  assert.deepEqual(r.body.denoise, { engine: 'none', fallback_reason: null });
+  assert.deepEqual(r.body.database, { kind: 'sqlite', reachable: true });
+  assert.equal(r.body.redis, null, 'a standalone node has no Redis to check');
+  assert.equal(r.body.node.role, 'standalone');
+  assert.equal(r.body.node.id, t.config.nodeId);
+  assert.equal(r.body.node.streams, 0);
 });
 
 test('an origin listed in ALLOWED_ORIGINS may POST', async () => {

@@ -49,16 +49,16 @@ describe('online and offline', () => {
     const sx = await ws(stranger);
     const tab1 = await ws(a);
     await sb.next(presenceOf(a.name, true));
-    assert.equal(t.app.services.presence.isOnline(a.id), true);
+    assert.equal(await t.app.services.presence.isOnline(a.id), true);
     const tab2 = await ws(a);
     assert.equal(t.app.services.presence.connections(a.id), 2);
     await tab1.close();
     await sb.assertNone((m) => m.type === 'presence' && m.username === a.name);
-    assert.equal(t.app.services.presence.isOnline(a.id), true, 'still online with one tab');
+    assert.equal(await t.app.services.presence.isOnline(a.id), true, 'still online with one tab');
     assert.ok(!offline.includes(a.id));
     await tab2.close();
     await sb.next(presenceOf(a.name, false));
-    assert.equal(t.app.services.presence.isOnline(a.id), false);
+    assert.equal(await t.app.services.presence.isOnline(a.id), false);
     assert.deepEqual(offline.filter((x) => x === a.id), [a.id], 'onUserOffline fired once, for the last tab');
     await sx.assertNone((m) => m.type === 'presence');
     assert.deepEqual((await b.get('/api/friends')).body.friends.map((f: any) => f.online), [false]);
@@ -130,7 +130,7 @@ describe('bad sockets are closed with a reason and change nothing', () => {
     const a = await user();
     assert.deepEqual(await raw({ origin: 'http://evil.example', cookie: a.cookie }), { code: 4403, reason: 'origin not allowed' });
     assert.deepEqual(await raw({ cookie: a.cookie }), { code: 4403, reason: 'origin not allowed' });
-    assert.equal(t.app.services.presence.isOnline(a.id), false);
+    assert.equal(await t.app.services.presence.isOnline(a.id), false);
   });
 
   test('an unknown message type closes with 4400 naming it; non-JSON with 4400 "malformed message"; over 4 KiB with 1009', async () => {
@@ -151,7 +151,7 @@ describe('bad sockets are closed with a reason and change nothing', () => {
     assert.deepEqual(await snapshot(t.db), before);
     // Every one of those sockets was counted out again.
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(t.app.services.presence.isOnline(a.id), false);
+    assert.equal(await t.app.services.presence.isOnline(a.id), false);
   });
 
   test('a ping is answered with a pong', async () => {
@@ -174,7 +174,7 @@ test('signing out closes that session’s sockets with 4401 "signed out" and the
   await sb.next(presenceOf(a.name, false));
 });
 
-test('shutting down closes sockets with 1001, fires onUserOffline and tells friends before the database closes', async () => {
+test('shutting down closes sockets with 4503 (reconnect now, to another node), fires onUserOffline and tells friends before the database closes', async () => {
   const own = await startTestApp();
   try {
     const a = new Client(own.base);
@@ -200,8 +200,8 @@ test('shutting down closes sockets with 1001, fires onUserOffline and tells frie
     await own.app.close();
     await sa.closed;
     await sb.closed;
-    assert.equal(sa.closeCode, 1001);
-    assert.equal(sb.closeCode, 1001);
+    assert.equal(sa.closeCode, 4503);
+    assert.equal(sb.closeCode, 4503);
     assert.deepEqual(seen.map((s) => s.id).sort(), [aId, aId + 1].sort());
     assert.deepEqual(closedOrder, ['probe after 2 offline']);
     closedOrder = [];

@@ -86,7 +86,7 @@ test('after a crash, a live Opus recording is cut after its last whole page, mar
   const wav = WavRecorder.open(path.join(recordingsDir, wavFile), 48_000);
   tone(100, wav);
 
-  const report = await recoverRecordings({ db, recordingsDir, notifier: new Notifier(db, bus, { isOnline: () => false }), log });
+  const report = await recoverRecordings({ db, recordingsDir, notifier: new Notifier(db, bus, { isOnline: async () => false }), log });
 
   const annBytes = readFileSync(path.join(recordingsDir, annFile));
   assert.equal(annBytes.length, kept.end, 'the torn page is cut');

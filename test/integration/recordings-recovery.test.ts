@@ -43,7 +43,7 @@ before(async () => {
   mkdirSync(recordingsDir, { recursive: true });
 });
 
-const deps = () => ({ db, recordingsDir, notifier: new Notifier(db, bus, { isOnline: () => false }), log });
+const deps = () => ({ db, recordingsDir, notifier: new Notifier(db, bus, { isOnline: async () => false }), log });
 
 test('after a crash, the live recording is repaired and finalized as recovered, orphan files are registered, stale streams are cleared and friends told', async () => {
   // ann was live: row 'recording', ActiveStream row, a file whose last write was torn.

@@ -53,3 +53,19 @@ test('TRUST_PROXY is a hop count or a list of proxy addresses/CIDRs; "true" (eve
     assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message), bad);
   }
 });
+
+test('NODE_ID defaults to hostname:PORT and refuses characters that do not belong in a Redis key name', () => {
+  assert.match(loadConfig({ PORT: '8123' }).nodeId, /^.+:8123$/);
+  assert.equal(loadConfig({ NODE_ID: 'node-a.eu_1' }).nodeId, 'node-a.eu_1');
+  assert.throws(() => loadConfig({ NODE_ID: 'a b' }), /NODE_ID/);
+});
+
+test('RECORDINGS_DIR defaults to DATA_DIR/recordings and may point anywhere (a volume shared by all nodes)', () => {
+  assert.equal(loadConfig({ DATA_DIR: '/srv/hc' }).recordingsDir, '/srv/hc/recordings');
+  assert.equal(loadConfig({ DATA_DIR: '/srv/hc', RECORDINGS_DIR: '/mnt/shared/recordings' }).recordingsDir, '/mnt/shared/recordings');
+});
+
+test('CLUSTER_SECRET must be at least 16 characters', () => {
+  assert.equal(loadConfig({ CLUSTER_SECRET: 'x'.repeat(16) }).clusterSecret, 'x'.repeat(16));
+  assert.throws(() => loadConfig({ CLUSTER_SECRET: 'short' }), /CLUSTER_SECRET/);
+});

@@ -37,7 +37,7 @@ test('the error codes and their HTTP statuses are exactly the documented ones', 
 });
 
 test('the WebSocket close codes are exactly the documented ones', () => {
-  assert.deepEqual(WS_CLOSE, { GOING_AWAY: 1001, TOO_BIG: 1009, BAD_MESSAGE: 4400, NOT_SIGNED_IN: 4401, ORIGIN: 4403, TOO_MANY_SOCKETS: 4409, TOO_MANY_MESSAGES: 4429, INTERNAL: 1011 });
+  assert.deepEqual(WS_CLOSE, { GOING_AWAY: 1001, RECONNECT_NOW: 4503, TOO_BIG: 1009, BAD_MESSAGE: 4400, NOT_SIGNED_IN: 4401, ORIGIN: 4403, TOO_MANY_SOCKETS: 4409, TOO_MANY_MESSAGES: 4429, INTERNAL: 1011 });
 });
 
 test('an ApiError serializes as {error: {code, message}} with its default or overridden status', () => {

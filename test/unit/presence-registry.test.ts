@@ -3,24 +3,36 @@ import { test } from 'node:test';
 import { CloseChain } from '../../src/control/close-chain.js';
 import { Presence } from '../../src/control/presence.js';
 
-test('a user is online while any socket is open; offline listeners fire once, on the last close', () => {
+test('a user is online while any socket is open; offline listeners fire once, on the last close', async () => {
   const p = new Presence(() => assert.fail('no listener throws here'));
   const offline: number[] = [];
   const online: number[] = [];
   p.onUserOffline((id) => offline.push(id));
   p.onUserOnline((id) => online.push(id));
-  assert.equal(p.socketOpened(7), true);
-  assert.equal(p.socketOpened(7), false);
+  assert.equal(await p.socketOpened(7), true);
+  assert.equal(await p.socketOpened(7), false);
   assert.equal(p.connections(7), 2);
-  assert.equal(p.socketClosed(7), false);
-  assert.equal(p.isOnline(7), true);
-  assert.equal(p.socketClosed(7), true);
-  assert.equal(p.isOnline(7), false);
-  assert.equal(p.socketClosed(7), false, 'an extra close is ignored');
+  assert.equal(await p.socketClosed(7), false);
+  assert.equal(await p.isOnline(7), true);
+  assert.equal(await p.socketClosed(7), true);
+  assert.equal(await p.isOnline(7), false);
+  assert.equal(await p.socketClosed(7), false, 'an extra close is ignored');
   assert.deepEqual([online, offline], [[7], [7]]);
 });
 
-test('a throwing offline listener is reported and does not stop the others', () => {
+test('users lost with a dead node go offline: lost listeners hear them together, offline listeners one by one', () => {
+  const p = new Presence(() => assert.fail('no listener throws here'));
+  const lost: number[][] = [];
+  const offline: number[] = [];
+  p.onUsersLost((ids) => lost.push(ids));
+  p.onUserOffline((id) => offline.push(id));
+  p.usersLost([3, 4]);
+  p.usersLost([]);
+  assert.deepEqual(lost, [[3, 4]]);
+  assert.deepEqual(offline, [3, 4]);
+});
+
+test('a throwing offline listener is reported and does not stop the others', async () => {
   const reported: unknown[] = [];
   const p = new Presence((err) => reported.push(err));
   const seen: number[] = [];
@@ -28,13 +40,13 @@ test('a throwing offline listener is reported and does not stop the others', () 
     throw new Error('faulty listener');
   });
   const off = p.onUserOffline((id) => seen.push(id));
-  p.socketOpened(1);
-  p.socketClosed(1);
+  await p.socketOpened(1);
+  await p.socketClosed(1);
   assert.deepEqual(seen, [1]);
   assert.equal(reported.length, 1);
   off();
-  p.socketOpened(1);
-  p.socketClosed(1);
+  await p.socketOpened(1);
+  await p.socketClosed(1);
   assert.deepEqual(seen, [1], 'a removed listener is not called');
 });
 

@@ -201,6 +201,15 @@ export class PresenceClient {
       }
       // 4409: too many tabs open, 4429: too many messages; redialling with back-off is right for both.
       if (e.code === 4400 || e.code === 1009 || e.code === 4409 || e.code === 4429) console.error(`presence: server closed the socket: ${e.code} ${e.reason}`);
+      if (e.code === 4503) {
+        // The node is draining: redial now; the load balancer sends us to another node. If none
+        // answers, that attempt's close falls back to the usual back-off.
+        this.stopHeartbeat();
+        this.attempts = 0;
+        this.clearReconnect();
+        this.connect();
+        return;
+      }
       this.socketLost();
     };
     // 'error' is always followed by 'close'; nothing to do here.
