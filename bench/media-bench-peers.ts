@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { Encoder } from '@evan/opus';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
-import { peerConfig, suppressDefaultStun } from '../src/media/peer-config.js';
+import { peerConfig, suppressDefaultStun } from '../src/media/transport/peer-config.js';
 import { loadSharedAudio, waitConnected } from '../test/integration/media-peers.js';
 
 const ICE = { iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [] };

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../src/config.js';
 import type { StartSessionOptions } from '../src/media/media-plane.js';
-import { createMediaPlane, type WorkerPoolMediaPlane } from '../src/media/worker-pool.js';
+import { createMediaPlane, type WorkerPoolMediaPlane } from '../src/media/workers/worker-pool.js';
 
 type Command =
   | { cmd: 'start'; overrides: Partial<Config> }

@@ -76,7 +76,7 @@ export interface Config {
   recordFormat: 'opus' | 'wav';
   recordRaw: boolean;
   /**
-   * RTP through hushcast's own SRTP code in both directions (src/media/srtp-fast-sender.ts for
+   * RTP through hushcast's own SRTP code in both directions (src/media/transport/srtp-fast-sender.ts for
    * listeners, srtp-fast-receiver.ts for broadcasters); false: werift's sendRtp and receive chain.
    */
   srtpFastPath: boolean;

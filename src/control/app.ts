@@ -12,7 +12,7 @@ import { createBus } from '../bus/create-bus.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { MediaPlane } from '../media/media-plane.js';
-import { createMediaPlane } from '../media/worker-pool.js';
+import { createMediaPlane } from '../media/workers/worker-pool.js';
 import { type Db, openDatabase } from '../store/db.js';
 import { ensurePrivateDir } from '../store/private-files.js';
 import { authPlugin } from './auth.js';

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Config, DenoiseEngineName } from '../config.js';
 import type { DenoiseParams } from '../denoise/denoiser.js';
-import { rawCompanionName, type RecordFormat } from '../media/recording-files.js';
+import { rawCompanionName, type RecordFormat } from '../media/recording/recording-files.js';
 import {
   type ListenerEndReason,
   type SessionEndReason,

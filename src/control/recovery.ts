@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Recording } from '../contract.js';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
-import { formatOfFile, rawCompanionName, repairRecording, type RepairedRecording } from '../media/recording-files.js';
+import { formatOfFile, rawCompanionName, repairRecording, type RepairedRecording } from '../media/recording/recording-files.js';
 import { allActiveStreams, releaseActiveStream } from '../store/active-streams.js';
 import type { Db } from '../store/db.js';
 import {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SAMPLE_RATE } from '../denoise/denoiser.js';
 import type { Config } from '../config.js';
 import type { SessionSummary } from '../media/media-plane.js';
-import { repairRecording, sideFilesOf } from '../media/recording-files.js';
+import { repairRecording, sideFilesOf } from '../media/recording/recording-files.js';
 import type { Db } from '../store/db.js';
 import { createRecording, deleteRecording, finalizeRecording, getRecording, toRecordingJson } from '../store/recordings.js';
 import type { StreamNotifier, StreamRecordingRows, StreamLog } from './live-streams.js';

@@ -4,7 +4,7 @@
 // schemas, who may do what, and the wiring of every cleanup path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { MAX_OFFER_CHARS, offerProblem, type OfferDirection } from '../media/sdp-offer-check.js';
+import { MAX_OFFER_CHARS, offerProblem, type OfferDirection } from '../media/transport/sdp-offer-check.js';
 import { areFriends, listFriends } from '../store/friends.js';
 import { findUserByUsername } from '../store/users.js';
 import { ApiError } from './errors.js';
@@ -24,7 +24,7 @@ const ListenStopBody = z.object({ username: Username.optional(), listener_id: z.
 /** Attenuation limit in dB (issue 5): null = unlimited, 0 = off. */
 const DenoiseBody = z.object({ atten_lim_db: z.number().min(0).max(100).nullable() });
 
-/** The offer rules (src/media/sdp-offer-check.ts) at the edge: a bad offer never reaches the media plane. */
+/** The offer rules (src/media/transport/sdp-offer-check.ts) at the edge: a bad offer never reaches the media plane. */
 export function checkSdp(sdp: string, direction: OfferDirection): string {
   const problem = offerProblem(sdp, direction);
   if (problem) throw new StreamError('BAD_SDP', `The SDP offer was rejected: ${problem}.`);

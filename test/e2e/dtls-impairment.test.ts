@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import type { WorkerPoolMediaPlane } from '../../src/media/workers/worker-pool.js';
 import { type Impairment, UdpImpairmentRelay } from '../support/udp-impairment-relay.js';
 import { burstSignal, writeWav } from './streaming-signals.js';
 import { type TestServer, closeUser, launchChromium, newUser, startServer, testHost } from './support/index.js';

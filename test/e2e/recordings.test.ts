@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { parseWavHeader } from '../../src/media/wav.js';
+import { parseWavHeader } from '../../src/media/recording/wav.js';
 import { burstSignal, writeWav } from './streaming-signals.js';
 import { type TestServer, launchChromium, makeFriends, newUser, openFriendPage, startServer, waitForPresence } from './support/index.js';
 

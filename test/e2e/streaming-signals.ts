@@ -2,7 +2,7 @@
 // audio is ever committed): a fake-microphone WAV, and the alignment /
 // correlation used to check that what a listener heard is what was sent.
 import { writeFileSync } from 'node:fs';
-import { serializeWavHeader } from '../../src/media/wav.js';
+import { serializeWavHeader } from '../../src/media/recording/wav.js';
 import { prng } from '../support/prng.js';
 
 export const RATE = 48_000;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadOrCreateSessionSecret } from '../../src/control/session-secret.js';
-import { WavRecorder } from '../../src/media/recorder.js';
+import { WavRecorder } from '../../src/media/recording/recorder.js';
 import { Client, startTestApp } from '../support/test-app.js';
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);

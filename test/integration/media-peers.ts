@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { Encoder } from '@evan/opus';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import wavefile from 'wavefile';
-import { OpusDecoder } from '../../src/media/opus-decoder.js';
-import { peerConfig, suppressDefaultStun } from '../../src/media/peer-config.js';
+import { OpusDecoder } from '../../src/media/session/opus-decoder.js';
+import { peerConfig, suppressDefaultStun } from '../../src/media/transport/peer-config.js';
 
 export const SHARED_DIR = process.env.HUSHCAST_SHARED_DIR ?? path.resolve(import.meta.dirname, '..', '..', '..', 'shared');
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { SessionEndReason, SessionSummary } from '../../src/media/media-plane.js';
-import { createMediaPlane, type WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import { createMediaPlane, type WorkerPoolMediaPlane } from '../../src/media/workers/worker-pool.js';
 
 const quietLog = { debug() {}, info() {}, warn() {}, error: (o: object, m: string) => console.error(m, o) };
 

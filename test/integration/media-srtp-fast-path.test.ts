@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { RTCPeerConnection, RtcpRrPacket, RtcpSrPacket, type RtcpPacket, type RtpPacket } from 'werift';
-import { ListenerPeer } from '../../src/media/listener-peer.js';
-import { answerOffer, peerConfig } from '../../src/media/peer-config.js';
-import { SrtpFastReceiver } from '../../src/media/srtp-fast-receiver.js';
+import { ListenerPeer } from '../../src/media/transport/listener-peer.js';
+import { answerOffer, peerConfig } from '../../src/media/transport/peer-config.js';
+import { SrtpFastReceiver } from '../../src/media/transport/srtp-fast-receiver.js';
 import { loadSharedAudio, TestBroadcaster, TestListener } from './media-peers.js';
 
 const ICE = { iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [] };

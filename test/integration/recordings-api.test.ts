@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { WavRecorder } from '../../src/media/recorder.js';
+import { WavRecorder } from '../../src/media/recording/recorder.js';
 import { createRecording, finalizeRecording } from '../../src/store/recordings.js';
 import { Client, snapshot, startTestApp, type TestApp } from '../support/test-app.js';
 

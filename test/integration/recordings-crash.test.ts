@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseWavHeader } from '../../src/media/wav.js';
+import { parseWavHeader } from '../../src/media/recording/wav.js';
 import { startServer, type TestServer } from '../e2e/support/server.js';
 import { Client } from '../support/test-app.js';
 import { TestBroadcaster } from './media-peers.js';

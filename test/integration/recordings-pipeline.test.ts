@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { SessionSummary } from '../../src/media/media-plane.js';
-import type { WorkerStats } from '../../src/media/worker-protocol.js';
-import { parseWavHeader } from '../../src/media/wav.js';
+import type { WorkerStats } from '../../src/media/workers/worker-protocol.js';
+import { parseWavHeader } from '../../src/media/recording/wav.js';
 import { startServer, type TestServer } from '../e2e/support/server.js';
 import { Client } from '../support/test-app.js';
 import { TestBroadcaster } from './media-peers.js';

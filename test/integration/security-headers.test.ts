@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { WavRecorder } from '../../src/media/recorder.js';
+import { WavRecorder } from '../../src/media/recording/recorder.js';
 import { createRecording, finalizeRecording } from '../../src/store/recordings.js';
 import { Client, type TestApp, startTestApp } from '../support/test-app.js';
 

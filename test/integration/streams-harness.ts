@@ -9,8 +9,8 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildApp } from '../../src/control/app.js';
 import type { MediaPlane } from '../../src/media/media-plane.js';
-import type { SessionStats } from '../../src/media/stream-session.js';
-import type { WorkerPoolMediaPlane } from '../../src/media/worker-pool.js';
+import type { SessionStats } from '../../src/media/session/stream-session.js';
+import type { WorkerPoolMediaPlane } from '../../src/media/workers/worker-pool.js';
 import type { Db } from '../../src/store/db.js';
 
 export interface TestServer {

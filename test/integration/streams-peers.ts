@@ -2,8 +2,8 @@
 // (or nothing) and a listener that counts what it receives. They signal through
 // the real HTTP routes, non-trickle like the browser client.
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
-import { OpusEncoder } from '../../src/media/opus-encoder.js';
-import { peerConfig, suppressDefaultStun } from '../../src/media/peer-config.js';
+import { OpusEncoder } from '../../src/media/session/opus-encoder.js';
+import { peerConfig, suppressDefaultStun } from '../../src/media/transport/peer-config.js';
 import type { Client } from './streams-harness.js';
 
 const NO_ICE = { iceAnnouncedAddress: undefined, icePortMin: undefined, icePortMax: undefined, iceServers: [] };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { countOverlapping, HopClock } from '../../src/media/hop-clock.js';
+import { countOverlapping, HopClock } from '../../src/media/workers/hop-clock.js';
 
 setFlagsFromString('--expose-gc');
 const forceGc = runInNewContext('gc') as () => void;

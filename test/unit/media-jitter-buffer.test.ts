@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Encoder } from '@evan/opus';
 import { FRAME_SIZE } from '../../src/denoise/denoiser.js';
-import { JitterBuffer, type FrameKind } from '../../src/media/jitter-buffer.js';
-import { OpusDecoder } from '../../src/media/opus-decoder.js';
+import { JitterBuffer, type FrameKind } from '../../src/media/session/jitter-buffer.js';
+import { OpusDecoder } from '../../src/media/session/opus-decoder.js';
 import { align, correlationAt, median, prng, windowedCorrelations } from '../integration/media-signal.js';
 
 interface Packet {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RtpPacket } from 'werift';
-import { ListenerRtpStream, SENDER_HISTORY } from '../../src/media/listener-rtp.js';
+import { ListenerRtpStream, SENDER_HISTORY } from '../../src/media/transport/listener-rtp.js';
 
 describe('ListenerRtpStream (per-listener RTP identity for a shared payload)', () => {
   it('two listeners of one payload get distinct packet objects sharing the payload bytes', () => {

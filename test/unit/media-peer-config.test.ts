@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { announceAddress, parseIceServers, peerConfig } from '../../src/media/peer-config.js';
+import { announceAddress, parseIceServers, peerConfig } from '../../src/media/transport/peer-config.js';
 
 const answer = [
   'v=0',

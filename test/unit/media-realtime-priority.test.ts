@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { currentThreadId, requestRealtimePriority, schedulingOf, type ThreadScheduling } from '../../src/media/realtime-priority.js';
+import { currentThreadId, requestRealtimePriority, schedulingOf, type ThreadScheduling } from '../../src/media/workers/realtime-priority.js';
 
-const MODULE = new URL('../../src/media/realtime-priority.ts', import.meta.url).href;
+const MODULE = new URL('../../src/media/workers/realtime-priority.ts', import.meta.url).href;
 /** Worker code that loads the module (through tsx's loader, as media-worker-boot.mjs does) and posts what `body` returns. */
 const workerCode = (body: string) => `
   const { parentPort } = require('node:worker_threads');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_OFFER_CHARS, offerProblem } from '../../src/media/sdp-offer-check.js';
+import { MAX_OFFER_CHARS, offerProblem } from '../../src/media/transport/sdp-offer-check.js';
 
 const FP = 'sha-256 ' + Array.from({ length: 32 }, (_, i) => (i * 7 + 16).toString(16).toUpperCase().padStart(2, '0')).join(':');
 

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { RtpHeader, RtpPacket, SrtpSession } from 'werift';
-import { ntpFromPerformanceMs } from '../../src/media/srtp-fast-sender.js';
+import { ntpFromPerformanceMs } from '../../src/media/transport/srtp-fast-sender.js';
 import {
   PROFILE_AEAD_AES_128_GCM,
   PROFILE_AES_CM_HMAC_SHA1_80,
   SrtpStreamProtector,
   SrtpStreamUnprotector,
-} from '../../src/media/srtp-stream-crypto.js';
+} from '../../src/media/transport/srtp-stream-crypto.js';
 
 interface LocalContext {
   srtpSessionKey: Buffer;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerMessageSchema, WorkerRequestSchema } from '../../src/media/worker-protocol.js';
+import { WorkerMessageSchema, WorkerRequestSchema } from '../../src/media/workers/worker-protocol.js';
 
 const opts = {
   sessionId: 'b1a7e6d2-0000-4000-8000-000000000001',

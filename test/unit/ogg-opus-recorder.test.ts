@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { checkOggPage, OGG_BOS, OGG_EOS, oggCrc, parseOggPageHeader } from '../../src/media/ogg.js';
-import { decodeOggOpus, readOggOpusInfo } from '../../src/media/ogg-opus-file.js';
-import { OggOpusRecorder, peaksPathFor } from '../../src/media/ogg-opus-recorder.js';
-import { OggOpusFormatError, repairOggOpus } from '../../src/media/ogg-opus-repair.js';
-import { parseOpusHead } from '../../src/media/opus-head.js';
-import { OpusEncoder } from '../../src/media/opus-encoder.js';
+import { checkOggPage, OGG_BOS, OGG_EOS, oggCrc, parseOggPageHeader } from '../../src/media/recording/ogg.js';
+import { decodeOggOpus, readOggOpusInfo } from '../../src/media/recording/ogg-opus-file.js';
+import { OggOpusRecorder, peaksPathFor } from '../../src/media/recording/ogg-opus-recorder.js';
+import { OggOpusFormatError, repairOggOpus } from '../../src/media/recording/ogg-opus-repair.js';
+import { parseOpusHead } from '../../src/media/recording/opus-head.js';
+import { OpusEncoder } from '../../src/media/session/opus-encoder.js';
 
 const RATE = 48_000;
 const HOP = 480;
@@ -262,7 +262,7 @@ test('a file killed before its header pages were whole becomes an empty valid st
 
 test('a full disk stops recording without throwing, reports once, and leaves a complete stream of the pages written', async () => {
   // A file size limit of 16 KiB (RLIMIT_FSIZE, SIGXFSZ ignored): a real kernel error (EFBIG) after ~2 s of audio.
-  const recorderModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/media/ogg-opus-recorder.ts');
+  const recorderModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/media/recording/ogg-opus-recorder.ts');
   const file = path.join(tmp, 'limited.opus');
   const child = `
     import { OggOpusRecorder } from ${JSON.stringify(recorderModule)};

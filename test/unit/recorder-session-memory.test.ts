@@ -10,9 +10,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { NoneDenoiser } from '../../src/denoise/none.js';
-import type { JitterBuffer } from '../../src/media/jitter-buffer.js';
-import { OpusEncoder } from '../../src/media/opus-encoder.js';
-import { StreamSession } from '../../src/media/stream-session.js';
+import type { JitterBuffer } from '../../src/media/session/jitter-buffer.js';
+import { OpusEncoder } from '../../src/media/session/opus-encoder.js';
+import { StreamSession } from '../../src/media/session/stream-session.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hc-session-mem-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

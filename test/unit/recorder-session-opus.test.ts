@@ -10,11 +10,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 import { NoneDenoiser } from '../../src/denoise/none.js';
-import type { JitterBuffer } from '../../src/media/jitter-buffer.js';
-import { readOggOpusInfo } from '../../src/media/ogg-opus-file.js';
-import { peaksPathFor } from '../../src/media/ogg-opus-recorder.js';
-import { OpusEncoder } from '../../src/media/opus-encoder.js';
-import { StreamSession } from '../../src/media/stream-session.js';
+import type { JitterBuffer } from '../../src/media/session/jitter-buffer.js';
+import { readOggOpusInfo } from '../../src/media/recording/ogg-opus-file.js';
+import { peaksPathFor } from '../../src/media/recording/ogg-opus-recorder.js';
+import { OpusEncoder } from '../../src/media/session/opus-encoder.js';
+import { StreamSession } from '../../src/media/session/stream-session.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hc-session-opus-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

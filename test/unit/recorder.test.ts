@@ -6,8 +6,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import wavefile from 'wavefile';
-import { FLUSH_MS, WavRecorder } from '../../src/media/recorder.js';
-import { parseWavHeader } from '../../src/media/wav.js';
+import { FLUSH_MS, WavRecorder } from '../../src/media/recording/recorder.js';
+import { parseWavHeader } from '../../src/media/recording/wav.js';
 
 const RATE = 48000;
 const HOP = 480;
@@ -128,7 +128,7 @@ test('open creates a missing recordings folder', () => {
 test('a full disk stops recording without throwing, reports once, and leaves a playable file of what was written', () => {
   // A 64 KiB tmpfs in a private mount namespace fills after about 0.7 s of audio.
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const recorderModule = path.resolve(here, '../../src/media/recorder.ts');
+  const recorderModule = path.resolve(here, '../../src/media/recording/recorder.ts');
   const mountPoint = mkdtempSync(path.join(tmp, 'full-'));
   const child = `
     import { WavRecorder } from ${JSON.stringify(recorderModule)};
@@ -185,7 +185,7 @@ test('a full disk stops recording without throwing, reports once, and leaves a p
 
 test('another I/O error (file size limit, EFBIG) stops recording once, and a throwing onError listener does not make write() throw', () => {
   // A real kernel error without a special file system: RLIMIT_FSIZE of 64 KiB, SIGXFSZ ignored.
-  const recorderModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/media/recorder.ts');
+  const recorderModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/media/recording/recorder.ts');
   const file = path.join(tmp, 'limited.wav');
   const child = `
     import { WavRecorder } from ${JSON.stringify(recorderModule)};

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { WavRecorder } from '../../src/media/recorder.js';
-import { wavPeaks } from '../../src/media/wav-peaks.js';
-import { serializeWavHeader } from '../../src/media/wav.js';
+import { WavRecorder } from '../../src/media/recording/recorder.js';
+import { wavPeaks } from '../../src/media/recording/wav-peaks.js';
+import { serializeWavHeader } from '../../src/media/recording/wav.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hc-peaks-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

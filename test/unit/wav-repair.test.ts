@@ -3,9 +3,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { WavRecorder } from '../../src/media/recorder.js';
-import { repairWav } from '../../src/media/wav-repair.js';
-import { parseWavHeader, serializeWavHeader, WavFormatError } from '../../src/media/wav.js';
+import { WavRecorder } from '../../src/media/recording/recorder.js';
+import { repairWav } from '../../src/media/recording/wav-repair.js';
+import { parseWavHeader, serializeWavHeader, WavFormatError } from '../../src/media/recording/wav.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'hc-repair-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import wavefile from 'wavefile';
-import { parseWavHeader, serializeWavHeader, setWavDataSize, WAV_HEADER_BYTES, WavFormatError } from '../../src/media/wav.js';
+import { parseWavHeader, serializeWavHeader, setWavDataSize, WAV_HEADER_BYTES, WavFormatError } from '../../src/media/recording/wav.js';
 
 const MONO_16 = { sampleRate: 48000, channels: 1, bitsPerSample: 16 };
 

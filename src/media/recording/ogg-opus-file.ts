@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { checkOggPage, OGG_CONTINUED, OGG_MAX_PAGE_BYTES, parseOggPageHeader } from './ogg.js';
 import { parseOpusHead } from './opus-head.js';
 import { OggOpusFormatError } from './ogg-opus-repair.js';
-import { MAX_OPUS_FRAME, OpusDecoder } from './opus-decoder.js';
+import { MAX_OPUS_FRAME, OpusDecoder } from '../session/opus-decoder.js';
 
 export const OPUS_OUTPUT_RATE = 48_000;
 

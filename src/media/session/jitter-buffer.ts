@@ -7,7 +7,7 @@
 // and when the buffer keeps more audio than the measured jitter needs, one
 // 10 ms frame is dropped (crossfaded) to win the latency back. The output clock
 // never waits for the network. Nothing here allocates after construction.
-import { FRAME_SIZE } from '../denoise/denoiser.js';
+import { FRAME_SIZE } from '../../denoise/denoiser.js';
 
 export interface FrameDecoder {
   decode(packet: Uint8Array, out: Float32Array, offset: number): number;

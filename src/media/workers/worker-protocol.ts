@@ -5,9 +5,9 @@
 // clear protocol error, not as undefined behaviour on the other.
 import { z } from 'zod';
 import type { HopClockStats } from './hop-clock.js';
-import type { LatencyHistogram } from './latency-histogram.js';
+import type { LatencyHistogram } from '../session/latency-histogram.js';
 import type { ThreadScheduling } from './realtime-priority.js';
-import type { SessionStats } from './stream-session.js';
+import type { SessionStats } from '../session/stream-session.js';
 
 const engine = z.enum(['dfn3', 'rnnoise', 'none']);
 const denoiseParams = z.object({ attenLimDb: z.number().min(0).max(100).nullable() });

@@ -24,7 +24,7 @@ import { FLUSH_MS, type RecorderResult } from './recorder.js';
 import { lacePacket, lacingValues, OGG_BOS, OGG_EOS, OGG_MAX_PAGE_BYTES, OGG_MAX_SEGMENTS, writeOggPage } from './ogg.js';
 import { serializeOpusHead, serializeOpusTags } from './opus-head.js';
 import { repairOggOpusFd } from './ogg-opus-repair.js';
-import { OpusEncoder } from './opus-encoder.js';
+import { OpusEncoder } from '../session/opus-encoder.js';
 
 export const OPUS_SAMPLE_RATE = 48_000;
 /** Samples per peak byte in the side file: one 10 ms hop. */

@@ -1,7 +1,7 @@
 // werift peer configuration for every server-side peer connection, derived
 // from Config so the server works behind NAT and inside a fixed UDP range.
 import { RTCRtpCodecParameters, type RTCIceServer, type RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
-import type { Config } from '../config.js';
+import type { Config } from '../../config.js';
 
 /** Chromium's default Opus payload type; werift answers with the offerer's number anyway. */
 export const OPUS_PAYLOAD_TYPE = 111;

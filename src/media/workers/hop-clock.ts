@@ -5,7 +5,7 @@
 // bursting seconds of audio. A hop that finishes after the next hop's
 // deadline counts as late (what bench:streams watches).
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { LatencyHistogram } from './latency-histogram.js';
+import { LatencyHistogram } from '../session/latency-histogram.js';
 
 export interface HopClockStats {
   hops: number;

@@ -7,7 +7,7 @@
 // lead nowhere cannot hold slots for the tens of seconds ICE would take to fail.
 import { RTCPeerConnection, type RTCIceServer, type RTCRtpSender } from 'werift';
 import { ListenerRtpStream } from './listener-rtp.js';
-import type { ListenerEndReason } from './media-plane.js';
+import type { ListenerEndReason } from '../media-plane.js';
 import { answerOffer, OPUS_PAYLOAD_TYPE } from './peer-config.js';
 import { SrtpFastSender } from './srtp-fast-sender.js';
 

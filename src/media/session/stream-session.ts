@@ -7,11 +7,11 @@
 // nobody listening); a WAV recording takes the frames.
 import { performance } from 'node:perf_hooks';
 import { RTCPeerConnection, type RTCIceServer, type RtpPacket } from 'werift';
-import type { Config, DenoiseEngineName } from '../config.js';
-import { FRAME_SIZE, SAMPLE_RATE, type DenoiseParams, type Denoiser } from '../denoise/denoiser.js';
+import type { Config, DenoiseEngineName } from '../../config.js';
+import { FRAME_SIZE, SAMPLE_RATE, type DenoiseParams, type Denoiser } from '../../denoise/denoiser.js';
 import { JitterBuffer, type FrameKind } from './jitter-buffer.js';
 import { LatencyHistogram } from './latency-histogram.js';
-import { ListenerPeer } from './listener-peer.js';
+import { ListenerPeer } from '../transport/listener-peer.js';
 import {
   type ListenerEndReason,
   MediaError,
@@ -19,15 +19,15 @@ import {
   type SessionEndReason,
   type SessionSummary,
   type StartSessionOptions,
-} from './media-plane.js';
+} from '../media-plane.js';
 import { OpusDecoder } from './opus-decoder.js';
 import { OpusEncoder } from './opus-encoder.js';
-import { answerOffer, parseIceServers, peerConfig } from './peer-config.js';
-import { OggOpusRecorder } from './ogg-opus-recorder.js';
-import { WavRecorder } from './recorder.js';
-import { formatOfFile } from './recording-files.js';
-import { offerProblem } from './sdp-offer-check.js';
-import { SrtpFastReceiver } from './srtp-fast-receiver.js';
+import { answerOffer, parseIceServers, peerConfig } from '../transport/peer-config.js';
+import { OggOpusRecorder } from '../recording/ogg-opus-recorder.js';
+import { WavRecorder } from '../recording/recorder.js';
+import { formatOfFile } from '../recording/recording-files.js';
+import { offerProblem } from '../transport/sdp-offer-check.js';
+import { SrtpFastReceiver } from '../transport/srtp-fast-receiver.js';
 
 export interface SessionHooks {
   ended(summary: SessionSummary, reason: SessionEndReason): void;

@@ -2,16 +2,16 @@
 // clock that drives them. Speaks only the protocol of worker-protocol.ts.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Config, DenoiseEngineName } from '../config.js';
-import type { Denoiser } from '../denoise/denoiser.js';
-import { loadEngineRuntime, type EngineRuntime } from '../denoise/engines.js';
+import type { Config, DenoiseEngineName } from '../../config.js';
+import type { Denoiser } from '../../denoise/denoiser.js';
+import { loadEngineRuntime, type EngineRuntime } from '../../denoise/engines.js';
 import { HopClock } from './hop-clock.js';
-import { LatencyHistogram } from './latency-histogram.js';
-import { MediaError, type SessionSummary } from './media-plane.js';
-import { OpusDecoder } from './opus-decoder.js';
-import { OpusEncoder } from './opus-encoder.js';
+import { LatencyHistogram } from '../session/latency-histogram.js';
+import { MediaError, type SessionSummary } from '../media-plane.js';
+import { OpusDecoder } from '../session/opus-decoder.js';
+import { OpusEncoder } from '../session/opus-encoder.js';
 import { requestRealtimePriority, type ThreadScheduling } from './realtime-priority.js';
-import { messageOf, StreamSession } from './stream-session.js';
+import { messageOf, StreamSession } from '../session/stream-session.js';
 import {
   WorkerRequestSchema,
   type WorkerMessage,

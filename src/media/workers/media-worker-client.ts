@@ -4,8 +4,8 @@
 // pending request rejects with 'worker-unavailable' and every session it
 // hosted is reported ended ('worker-crashed'). Restarting is the pool's call.
 import { Worker } from 'node:worker_threads';
-import type { Config, DenoiseEngineName } from '../config.js';
-import { type ListenerEndReason, MediaError, type MediaErrorCode, type SessionEndReason, type SessionSummary } from './media-plane.js';
+import type { Config, DenoiseEngineName } from '../../config.js';
+import { type ListenerEndReason, MediaError, type MediaErrorCode, type SessionEndReason, type SessionSummary } from '../media-plane.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerMessageSchema, type WorkerMessage, type WorkerRequestInput } from './worker-protocol.js';
 

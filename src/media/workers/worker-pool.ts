@@ -3,8 +3,8 @@
 // there; every call about it is a numbered request to that worker. A worker
 // that dies has its sessions reported ended ('worker-crashed') and is
 // restarted, so the next stream finds a full pool again.
-import type { Config, DenoiseEngineName } from '../config.js';
-import type { DenoiseParams } from '../denoise/denoiser.js';
+import type { Config, DenoiseEngineName } from '../../config.js';
+import type { DenoiseParams } from '../../denoise/denoiser.js';
 import {
   MediaError,
   type MediaPlane,
@@ -12,9 +12,9 @@ import {
   type SessionEndReason,
   type SessionSummary,
   type StartSessionOptions,
-} from './media-plane.js';
+} from '../media-plane.js';
 import { MediaWorkerClient, type MediaLog } from './media-worker-client.js';
-import { MAX_SDP_BYTES } from './peer-config.js';
+import { MAX_SDP_BYTES } from '../transport/peer-config.js';
 import { SdpResultSchema, StartResultSchema, StopResultSchema, type WorkerStats } from './worker-protocol.js';
 
 export type { MediaLog } from './media-worker-client.js';
