@@ -19,6 +19,8 @@ export interface Impairment {
   reorderMs: number;
   /** Only impair DTLS records (first byte 20..63, RFC 7983); STUN and SRTP pass untouched. */
   dtlsOnly: boolean;
+  /** Drops exactly the datagrams this returns true for (before the random impairments); `from` is the sender's label. */
+  drop?: (datagram: Buffer, from: string) => boolean;
 }
 
 export const NO_IMPAIRMENT: Impairment = { loss: 0, duplicate: 0, reorder: 0, reorderMs: 0, dtlsOnly: true };
@@ -33,6 +35,8 @@ export interface RelayCounters {
 interface Endpoint {
   /** The peer's real address:port. */
   real: string;
+  /** Whose candidate it is (rewrite's label). */
+  label: string;
   /** The relay socket that stands for it. */
   socket: dgram.Socket;
 }
@@ -61,7 +65,7 @@ export class UdpImpairmentRelay {
    * on the same address (one per candidate) and drops every other candidate; the
    * relay then carries all of that peer's traffic.
    */
-  async rewrite(sdp: string, host = '127.0.0.1'): Promise<string> {
+  async rewrite(sdp: string, host = '127.0.0.1', label = ''): Promise<string> {
     const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
     const out: string[] = [];
     for (const line of sdp.split(eol)) {
@@ -74,7 +78,7 @@ export class UdpImpairmentRelay {
       if (candidateHost !== host) continue;
       const socket = await this.bind(host);
       const real = `${host}:${port}`;
-      this.endpoints.set(real, { real, socket });
+      this.endpoints.set(real, { real, label, socket });
       const relayPort = socket.address().port;
       socket.on('message', (msg, from) => this.forward(msg, `${from.address}:${from.port}`, real));
       out.push(`a=candidate:${foundation} ${component} ${proto} ${priority} ${host} ${relayPort} typ host${rest}`);
@@ -94,6 +98,10 @@ export class UdpImpairmentRelay {
       this.counters.forwarded++;
     };
     const imp = this.impairment;
+    if (imp.drop?.(msg, sender.label)) {
+      this.counters.dropped++;
+      return;
+    }
     if (imp.dtlsOnly && !isDtls(msg)) return send();
     if (this.random() < imp.loss) {
       this.counters.dropped++;
@@ -130,4 +138,15 @@ export class UdpImpairmentRelay {
     for (const e of this.endpoints.values()) e.socket.close();
     this.endpoints.clear();
   }
+}
+
+/** Whether a datagram carries an encrypted (epoch ≥ 1) DTLS handshake record: a Finished. */
+export function carriesFinished(datagram: Buffer): boolean {
+  for (let at = 0; at + 13 <= datagram.length; ) {
+    const type = datagram[at]!;
+    const epoch = datagram.readUInt16BE(at + 3);
+    if (type === 22 && epoch > 0) return true;
+    at += 13 + datagram.readUInt16BE(at + 11);
+  }
+  return false;
 }
