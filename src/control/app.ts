@@ -123,8 +123,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<{ ap
   const closeChain = new CloseChain();
   // Opened first, closed last: everything below may still write while shutting down.
   const db = deps.db ?? (await openDatabase(config.databaseUrl));
-  // Private audio lives here; made 0700 now, before any recording or recovery touches it.
-  ensurePrivateDir(config.recordingsDir, { tighten: true });
+  // Private audio lives here; made 0700 now, before any recording or recovery touches it. A folder
+  // that cannot exist (a file in its path, no permission) does not stop the server: streams still
+  // work, each is told its recording stopped (the recorder's own error path), recovery skips it.
+  try {
+    ensurePrivateDir(config.recordingsDir, { tighten: true });
+  } catch (err) {
+    app.log.error({ err, recordingsDir: config.recordingsDir }, 'recordings folder unusable: streams will not be recorded');
+  }
   closeChain.add('database', () => db.destroy());
   const bus = deps.bus ?? createBus(config.redisUrl, (err, topic) => app.log.error({ err, topic }, 'bus subscriber failed'));
   closeChain.add('bus', () => bus.close());

@@ -42,7 +42,7 @@ describe('media worker protocol', () => {
   });
 
   it('accepts the worker messages: handshake, response, failure, notifications', () => {
-    const summary = { sessionId: 's', engine: 'none', durationMs: 10, recording: null };
+    const summary = { sessionId: 's', engine: 'none', durationMs: 10, recording: null, receivedAudioMs: 10 };
     const messages = [
       { type: 'ready', engine: 'rnnoise', fallbackReason: 'DeepFilterNet3 engine not available' },
       { type: 'response', id: 1, result: { sdp: 'v=0' } },
