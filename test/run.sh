@@ -16,5 +16,6 @@ export LOG_LEVEL=${LOG_LEVEL:-warn}
 npm run --silent build:web >/dev/null
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' | sort); fi
 # --test-force-exit: a test file whose failed test left peers or sockets open still ends
-# (its failure is reported) instead of holding the whole run until the CI timeout.
-exec bash test/netns.sh node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-force-exit "${files[@]}"
+# (its failure is reported) instead of holding the whole run until the CI timeout; --test-timeout:
+# a test that hangs (none should take 5 min) fails with its name instead of stalling CI.
+exec bash test/netns.sh node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-force-exit --test-timeout=300000 "${files[@]}"
